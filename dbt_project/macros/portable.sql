@@ -1,0 +1,110 @@
+{#-
+  Everything DuckDB-specific sits here behind adapter.dispatch, so the project can move to
+  Postgres, Trino or Spark by adding `<adapter>__` implementations of these macros.
+-#}
+
+{# Ordered list aggregate: duckdb list(x order by y), postgres array_agg(x order by y). #}
+{% macro agg_list(expression, order_by) -%}
+    {{ return(adapter.dispatch('agg_list')(expression, order_by)) }}
+{%- endmacro %}
+{% macro default__agg_list(expression, order_by) -%}
+    array_agg({{ expression }} order by {{ order_by }})
+{%- endmacro %}
+{% macro duckdb__agg_list(expression, order_by) -%}
+    list({{ expression }} order by {{ order_by }})
+{%- endmacro %}
+
+{# Distinct, sorted list aggregate that drops nulls. #}
+{% macro agg_distinct_list(expression) -%}
+    {{ return(adapter.dispatch('agg_distinct_list')(expression)) }}
+{%- endmacro %}
+{% macro default__agg_distinct_list(expression) -%}
+    array_agg(distinct {{ expression }} order by {{ expression }}) filter (where {{ expression }} is not null)
+{%- endmacro %}
+{% macro duckdb__agg_distinct_list(expression) -%}
+    list_sort(list(distinct {{ expression }}) filter (where {{ expression }} is not null))
+{%- endmacro %}
+
+{# An empty list of strings. #}
+{% macro empty_string_list() -%}
+    {{ return(adapter.dispatch('empty_string_list')()) }}
+{%- endmacro %}
+{% macro default__empty_string_list() -%}
+    cast(array[] as varchar[])
+{%- endmacro %}
+{% macro duckdb__empty_string_list() -%}
+    cast([] as varchar[])
+{%- endmacro %}
+
+{# One row per element of a packed field such as OFAC's `IRAN] [SDGT] [IRGC`: use in a FROM. #}
+{% macro explode_packed(relation, key, column, separator, alias) -%}
+    {{ return(adapter.dispatch('explode_packed')(relation, key, column, separator, alias)) }}
+{%- endmacro %}
+{% macro default__explode_packed(relation, key, column, separator, alias) -%}
+    (select {{ key }}, trim(both '[] ' from part) as {{ alias }}
+     from {{ relation }}, unnest(string_to_array({{ column }}, '{{ separator }}')) as part
+     where {{ column }} is not null)
+{%- endmacro %}
+{% macro duckdb__explode_packed(relation, key, column, separator, alias) -%}
+    (select {{ key }}, trim(unnest(string_split({{ column }}, '{{ separator }}')), '[] ') as {{ alias }}
+     from {{ relation }}
+     where {{ column }} is not null)
+{%- endmacro %}
+
+{# Does `expression` match the regular expression `pattern` (a SQL string literal)? #}
+{% macro regex_matches(expression, pattern) -%}
+    {{ return(adapter.dispatch('regex_matches')(expression, pattern)) }}
+{%- endmacro %}
+{% macro default__regex_matches(expression, pattern) -%}
+    ({{ expression }} ~ {{ pattern }})
+{%- endmacro %}
+{% macro duckdb__regex_matches(expression, pattern) -%}
+    regexp_matches({{ expression }}, {{ pattern }})
+{%- endmacro %}
+
+{# One row per capture of `pattern` in `column`: use in a FROM. #}
+{% macro explode_regex_captures(relation, key, column, pattern, alias) -%}
+    {{ return(adapter.dispatch('explode_regex_captures')(relation, key, column, pattern, alias)) }}
+{%- endmacro %}
+{% macro default__explode_regex_captures(relation, key, column, pattern, alias) -%}
+    (select {{ key }}, (regexp_matches({{ column }}, {{ pattern }}, 'g'))[1] as {{ alias }} from {{ relation }})
+{%- endmacro %}
+{% macro duckdb__explode_regex_captures(relation, key, column, pattern, alias) -%}
+    (select {{ key }}, unnest(regexp_extract_all({{ column }}, {{ pattern }}, 1)) as {{ alias }} from {{ relation }})
+{%- endmacro %}
+
+{# Split a ` | `-separated cell into a list of trimmed strings (curated seeds). #}
+{% macro split_to_list(column, separator) -%}
+    {{ return(adapter.dispatch('split_to_list')(column, separator)) }}
+{%- endmacro %}
+{% macro default__split_to_list(column, separator) -%}
+    coalesce(string_to_array(nullif(trim({{ column }}), ''), '{{ separator }}'), {{ empty_string_list() }})
+{%- endmacro %}
+{% macro duckdb__split_to_list(column, separator) -%}
+    coalesce(list_transform(string_split(nullif(trim({{ column }}), ''), '{{ separator }}'), lambda x: trim(x)), {{ empty_string_list() }})
+{%- endmacro %}
+
+{# Names of the columns whose values differ between two aliases, as a list. #}
+{% macro changed_columns(columns, left, right) -%}
+    {{ return(adapter.dispatch('changed_columns')(columns, left, right)) }}
+{%- endmacro %}
+{% macro default__changed_columns(columns, left, right) -%}
+    array_remove(array[
+    {%- for c in columns %}
+        case when {{ left }}.{{ c }} is distinct from {{ right }}.{{ c }} then '{{ c }}' end{{ "," if not loop.last }}
+    {%- endfor %}
+    ], null)
+{%- endmacro %}
+{% macro duckdb__changed_columns(columns, left, right) -%}
+    list_filter([
+    {%- for c in columns %}
+        case when {{ left }}.{{ c }} is distinct from {{ right }}.{{ c }} then '{{ c }}' end{{ "," if not loop.last }}
+    {%- endfor %}
+    ], lambda x: x is not null)
+{%- endmacro %}
+
+{# A stable fingerprint of several columns (lists rendered as text). #}
+{% macro fingerprint(columns) -%}
+    md5(concat_ws('||'
+    {%- for c in columns %}, coalesce(cast({{ c }} as varchar), '<null>'){% endfor %}))
+{%- endmacro %}

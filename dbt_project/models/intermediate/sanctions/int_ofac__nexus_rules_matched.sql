@@ -1,0 +1,105 @@
+-- Every rule that gives an entry an Iraq or Iran nexus, one row per (entry, country, rule).
+-- Rules (the countries, programs and place names are the `nexus_countries` var in dbt_project.yml):
+--   program:<P>            the entry is listed under a country program (IRAQ2, IRAQ3, IRAN...)
+--   address_country        an ADD.CSV address is in the country (Fly Baghdad's only Iraq link)
+--   vessel_flag            a vessel flies the country's flag
+--   remarks:nationality / remarks:citizenship / remarks:identity_document / remarks:place_of_birth
+--   remarks:mention        the country or its demonym appears elsewhere in the remarks
+--   linked_to:<ent_num>    one hop of "Linked To:" to an entry with a direct nexus to the country
+{%- set countries = var('nexus_countries') %}
+with entities as (
+
+    select * from {{ ref('int_ofac__entities_assembled') }}
+
+),
+
+programs as (
+
+    select * from {{ ref('stg_ofac__sdn_programs') }}
+
+),
+
+addresses as (
+
+    select * from {{ ref('stg_ofac__addresses') }}
+
+),
+
+links as (
+
+    select * from {{ ref('int_ofac__links_resolved') }}
+
+),
+
+direct_rules as (
+{% for key, c in countries.items() %}
+    {%- set places = c.places | join('|') %}
+    {%- if not loop.first %}
+    union all
+    {%- endif %}
+    select ent_num, '{{ key }}' as nexus_country, 'program:' || program as rule
+    from programs
+    where program in ({% for p in c.programs %}'{{ p }}'{{ ", " if not loop.last }}{% endfor %})
+    {%- for prefix in c.program_prefixes %}
+       or program like '{{ prefix }}%'
+    {%- endfor %}
+
+    union all
+    select distinct ent_num, '{{ key }}', 'address_country'
+    from addresses
+    where country = '{{ c.name }}'
+
+    union all
+    select ent_num, '{{ key }}', 'vessel_flag'
+    from entities
+    where vessel_flag = '{{ c.name }}'
+
+    union all
+    select ent_num, '{{ key }}', 'remarks:nationality'
+    from entities
+    where {{ regex_matches('remarks', "'nationality " ~ c.name ~ "\\b'") }}
+
+    union all
+    select ent_num, '{{ key }}', 'remarks:citizenship'
+    from entities
+    where {{ regex_matches('remarks', "'citizen " ~ c.name ~ "\\b'") }}
+
+    union all
+    select ent_num, '{{ key }}', 'remarks:identity_document'
+    from entities
+    where {{ regex_matches('remarks', "'\\(" ~ c.name ~ "\\)'") }}
+
+    union all
+    select ent_num, '{{ key }}', 'remarks:place_of_birth'
+    from entities
+    where {{ regex_matches('remarks', "'POB [^;]*\\b(" ~ c.name ~ "|" ~ places ~ ")\\b'") }}
+
+    union all
+    select ent_num, '{{ key }}', 'remarks:mention'
+    from entities
+    where {{ regex_matches('remarks', "'\\b(" ~ c.name ~ "|" ~ c.demonym ~ ")\\b'") }}
+{% endfor %}
+),
+
+direct_nexus as (
+
+    select distinct ent_num, nexus_country from direct_rules
+
+),
+
+linked_rules as (
+
+    -- one hop only: from the entry to a target whose nexus is direct, never a propagated one
+    select distinct
+        links.ent_num,
+        direct_nexus.nexus_country,
+        'linked_to:' || cast(links.linked_ent_num as varchar) as rule
+    from links
+    inner join direct_nexus on direct_nexus.ent_num = links.linked_ent_num
+    where links.ent_num <> links.linked_ent_num
+
+)
+
+select ent_num, nexus_country, rule from direct_rules
+union all
+select ent_num, nexus_country, rule from linked_rules

@@ -1,0 +1,32 @@
+-- One row per entry: Iraq and Iran nexus flags and every rule that matched, as `<country>/<rule>`.
+with entities as (
+
+    select ent_num from {{ ref('int_ofac__entities_assembled') }}
+
+),
+
+rules as (
+
+    select * from {{ ref('int_ofac__nexus_rules_matched') }}
+
+),
+
+per_entity as (
+
+    select
+        ent_num,
+        max(case when nexus_country = 'iraq' then 1 else 0 end) = 1 as iraq_nexus,
+        max(case when nexus_country = 'iran' then 1 else 0 end) = 1 as iran_nexus,
+        {{ agg_list("nexus_country || '/' || rule", "nexus_country || '/' || rule") }} as nexus_reasons
+    from (select distinct ent_num, nexus_country, rule from rules) as distinct_rules
+    group by ent_num
+
+)
+
+select
+    entities.ent_num,
+    coalesce(per_entity.iraq_nexus, false) as iraq_nexus,
+    coalesce(per_entity.iran_nexus, false) as iran_nexus,
+    coalesce(per_entity.nexus_reasons, {{ empty_string_list() }}) as nexus_reasons
+from entities
+left join per_entity on per_entity.ent_num = entities.ent_num

@@ -1,0 +1,58 @@
+"""dbt models, seeds and tests as Dagster assets and checks, built into the run's build database."""
+
+
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any, Mapping
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+
+from orchestration.assets.sources import WRITER_POOL
+from orchestration.resources import WarehouseResource
+from orchestration.settings import DBT_PROJECT_DIR
+
+# The manifest is built by `dbt parse` (make targets, CI and test fixtures), not at import time.
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR)
+
+
+def dbt_resource() -> DbtCliResource:
+    """dbt from this interpreter's environment, so an un-activated venv still finds it."""
+    beside = Path(sys.executable).parent / "dbt"
+    executable = str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+    return DbtCliResource(
+        project_dir=dbt_project, profiles_dir=str(dbt_project.project_dir), dbt_executable=executable
+    )
+
+
+class WarehouseDbtTranslator(DagsterDbtTranslator):
+    """Asset keys are [schema, name], so `raw.x`, `staging.y` and `marts.z` read as the SQL does."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return super().get_asset_key(dbt_resource_props)  # meta.dagster.asset_key -> the Python asset
+        schema = dbt_resource_props["config"].get("schema") or "main"
+        return dg.AssetKey([schema, dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "curated"
+        return dbt_resource_props["fqn"][1] if len(dbt_resource_props["fqn"]) > 2 else "dbt"
+
+
+translator = WarehouseDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    dagster_dbt_translator=translator,
+    pool=WRITER_POOL,
+    name="dbt_warehouse",
+)
+def dbt_warehouse(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    """`dbt build` (seeds, models, snapshots and their tests) into this run's build database."""
+    build = warehouse.store().ensure_build(context.run_id)
+    dbt_vars = json.dumps({"warehouse_db": str(build)})
+    yield from dbt.cli(["build", "--vars", dbt_vars], context=context).stream()

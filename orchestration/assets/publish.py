@@ -1,0 +1,46 @@
+"""The publish step: runs last, only when every upstream asset and blocking check passed."""
+
+
+from typing import Iterable
+
+import dagster as dg
+
+from orchestration.assets.sources import WRITER_POOL
+from orchestration.reports import table_counts, write_run_report
+from orchestration.resources import WarehouseResource
+
+PUBLISHED_KEY = dg.AssetKey(["published_warehouse"])
+
+
+def build_publish_asset(upstream: Iterable[dg.AssetKey]) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=PUBLISHED_KEY,
+        deps=sorted(set(upstream), key=lambda k: k.to_user_string()),
+        group_name="publish",
+        pool=WRITER_POOL,
+        kinds={"duckdb"},
+        description=(
+            "Atomically replaces WAREHOUSE_HOME/warehouse.duckdb with this run's build once every "
+            "blocking check passed, and writes the run report beside it."
+        ),
+    )
+    def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        store = warehouse.store()
+        store.ensure_build(context.run_id)
+        path = store.publish(context.run_id)
+        report = write_run_report(store, context.run_id, published=True)
+        store.finish(context.run_id)
+        counts = table_counts(path)
+        context.log.info(f"published {path} ({len(counts)} tables)")
+        return dg.MaterializeResult(
+            metadata={
+                "path": dg.MetadataValue.path(str(path)),
+                "tables": dg.MetadataValue.json(counts),
+                "gates": dg.MetadataValue.json(
+                    {g["table"]: g["counts"] for g in report["gates"]}
+                ),
+                "run_report": dg.MetadataValue.path(str(store.layout.run_reports / f"{context.run_id}.json")),
+            }
+        )
+
+    return published_warehouse

@@ -1,0 +1,70 @@
+"""One factory turns any `Source` into its raw Dagster assets: land -> parse -> load into `raw`."""
+
+
+import dagster as dg
+
+from orchestration.loading import load_raw_tables
+from orchestration.resources import WarehouseResource
+from orchestration.settings import LIVE
+from orchestration.sources.base import Source, optional_file_note
+
+WRITER_POOL = "duckdb_writer"  # every DuckDB writer sits in this pool of size 1 (dagster_home/dagster.yaml)
+
+
+def raw_key(table: str) -> dg.AssetKey:
+    return dg.AssetKey(["raw", table])
+
+
+def build_source_assets(source: Source) -> dg.AssetsDefinition:
+    specs = [
+        dg.AssetSpec(
+            raw_key(table.name),
+            group_name=source.name,
+            description=table.description,
+            kinds={"duckdb"},
+            tags={"source": source.name, "layer": "raw"},
+            metadata={
+                "publisher": source.title,
+                "licence": source.licence,
+                "publisher_files": dg.MetadataValue.json(
+                    [{"file": f.name, "url": f.url} for f in source.files if f.name in table.from_files]
+                ),
+                "primary_key": ", ".join(table.primary_key),
+                "docs": dg.MetadataValue.url(source.docs_url) if source.docs_url else "",
+            },
+        )
+        for table in source.tables
+    ]
+
+    @dg.multi_asset(
+        name=f"{source.name}_raw",
+        specs=specs,
+        pool=WRITER_POOL,
+        can_subset=False,
+        description=f"Fetch {source.title} per WAREHOUSE_SOURCES, archive the bytes, load raw tables.",
+    )
+    def _load_source(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        mode = warehouse.mode()
+        context.log.info(f"[{source.name}] reading from {mode.describe()}")
+        session = warehouse.http() if mode.kind == LIVE else None
+        landed = source.land(warehouse.landing(), mode, session)
+        for name, file in landed.items():
+            context.log.info(f"[{source.name}] {name}: {file.size} bytes, sha256 {file.sha256[:12]}…, from {file.origin}")
+        absent = optional_file_note(source, landed)
+        tables = source.parse(landed)
+        counts = load_raw_tables(warehouse.store(), context.run_id, source, tables, landed)
+        for table in source.tables:
+            files = [landed[n] for n in table.from_files if n in landed]
+            yield dg.MaterializeResult(
+                asset_key=raw_key(table.name),
+                metadata={
+                    "dagster/row_count": counts[table.name],
+                    "table": f"raw.{table.name}",
+                    "source_mode": mode.describe(),
+                    "is_sample": bool(files and files[0].is_sample),
+                    "inputs": dg.MetadataValue.json([f.provenance() for f in files]),
+                    **({"absent_files": dg.MetadataValue.json(absent)} if absent and not files else {}),
+                },
+            )
+
+    return _load_source

@@ -1,0 +1,214 @@
+"""`warehouse`: the shell interface. `refresh` runs the Dagster assets in-process; `status` reports.
+
+    warehouse refresh                  every source, dbt, gates, publish
+    warehouse refresh --only ofac      the named sources and everything downstream of them;
+                                       every other table keeps its last published data
+    warehouse status                   what is published, when, and from which inputs
+    warehouse sources                  the sources and the files each reads
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import sys
+from pathlib import Path
+
+from orchestration.errors import SourceError
+from orchestration.settings import SettingsError, layout, source_mode
+
+CURATED_GROUP = "curated"
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    parser = argparse.ArgumentParser(prog="warehouse", description="Iraq-Iran sanctions warehouse")
+    commands = parser.add_subparsers(dest="command", required=True)
+    refresh = commands.add_parser("refresh", help="fetch, build, gate and publish")
+    refresh.add_argument(
+        "--only",
+        action="append",
+        metavar="SOURCE",
+        help="refresh only these sources (repeat or comma-separate) and what depends on them",
+    )
+    commands.add_parser("status", help="what is published, when, and from which inputs")
+    commands.add_parser("sources", help="list the sources and their files")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "refresh":
+            return refresh_command(args.only)
+        if args.command == "status":
+            return status_command()
+        return sources_command()
+    except (SettingsError, SourceError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _requested_sources(only: list[str] | None) -> list[str] | None:
+    from orchestration.sources import SOURCES
+
+    if not only:
+        return None
+    names = [n.strip() for item in only for n in item.split(",") if n.strip()]
+    known = set(SOURCES) | {CURATED_GROUP}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise SettingsError(f"unknown source(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    return names
+
+
+def refresh_command(only: list[str] | None) -> int:
+    mode = source_mode()  # a bad WAREHOUSE_SOURCES fails before anything starts
+    names = _requested_sources(only)
+    paths = layout()
+    paths.home.mkdir(parents=True, exist_ok=True)
+    with open(paths.lock, "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"error: another refresh holds {paths.lock}; wait for it to finish", file=sys.stderr)
+            return 3
+        scope = "all sources" if names is None else ", ".join(names) + " and downstream"
+        print(f"warehouse refresh: {scope}, inputs from {mode.describe()}, home {paths.home}", flush=True)
+        return _run_refresh(names)
+
+
+def _run_refresh(names: list[str] | None) -> int:
+    import dagster as dg
+    from orchestration import definitions
+    from orchestration.assets.dbt import dbt_resource
+    from orchestration.reports import write_run_report
+    from orchestration.resources import WarehouseResource
+
+    if names is None:
+        selection = dg.AssetSelection.all()
+    else:
+        selection = dg.AssetSelection.groups(*names).downstream() | dg.AssetSelection.assets(definitions.PUBLISHED_KEY)
+    warehouse = WarehouseResource.from_env()
+    resources = {
+        "warehouse": warehouse,
+        "dbt": dbt_resource(),
+    }
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    result = dg.materialize(
+        [*definitions.raw_assets, definitions.dbt_warehouse, definitions.published_warehouse, *definitions.gates],
+        selection=selection,
+        resources=resources,
+        instance=instance,
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        tags={"trigger": "warehouse-cli"},
+    )
+    store = warehouse.store()
+    run_id = result.run_id
+    if result.success and not store.build_dir(run_id).exists():
+        print(_published_summary(store.layout))
+        return 0
+    problems = _failures(result)
+    error = "\n".join(problems) or "the run did not publish"
+    kept = store.discard(run_id)
+    write_run_report(store, run_id, published=False, error=error)
+    print("\nREFRESH FAILED: nothing was published; the published warehouse is unchanged.", file=sys.stderr)
+    for line in problems:
+        print(f"  - {line}", file=sys.stderr)
+    if kept:
+        print(f"  failed build kept for inspection: {kept}", file=sys.stderr)
+    print(f"  run report: {store.layout.run_reports / (run_id + '.json')}", file=sys.stderr)
+    return 1
+
+
+def _failures(result) -> list[str]:
+    problems = []
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            error = event.event_specific_data.error
+            cause = error
+            while cause.cause is not None and "DagsterExecutionStepExecutionError" in (cause.cls_name or ""):
+                cause = cause.cause
+            message = [line for line in (cause.message or "").strip().splitlines() if line.strip()]
+            shown = "\n    ".join(message[:15]) if message else cause.cls_name
+            problems.append(f"{event.step_key}: {shown}")
+    for evaluation in result.get_asset_check_evaluations():
+        if not evaluation.passed:
+            desc = evaluation.description or ""
+            details = evaluation.metadata.get("problems")
+            shown = json.dumps(details.value)[:800] if details is not None else ""
+            problems.append(f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed: {desc} {shown}")
+    return problems
+
+
+def _published_summary(paths) -> str:
+    import duckdb
+
+    lines = [f"\nPublished {paths.published}"]
+    con = duckdb.connect(str(paths.published), read_only=True)
+    try:
+        rows = con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables "
+            "where table_schema in ('raw', 'history', 'marts') and table_type = 'BASE TABLE' order by 1"
+        ).fetchall()
+        for (name,) in rows:
+            count = con.execute(f"select count(*) from {name}").fetchone()[0]
+            lines.append(f"  {name:<45} {count:>9,} rows")
+        loads = con.execute(
+            "select source, table_name, source_mode, is_sample, files from meta.source_loads order by table_name"
+        ).fetchall()
+    finally:
+        con.close()
+    lines.append("Inputs:")
+    for source, table, mode, is_sample, files in loads:
+        for f in json.loads(files):
+            label = " (SAMPLE, not a publisher's file)" if is_sample else ""
+            lines.append(f"  {table:<28} {f['file']:<18} {mode}{label} sha256 {f['sha256'][:16]}…")
+    lines.append(
+        "Query it (read-only, never blocked by a refresh):\n"
+        f"  python -c \"import duckdb; print(duckdb.connect('{paths.published}', read_only=True)"
+        ".sql('select * from marts.dim_sanctioned_entity where iraq_nexus limit 10'))\""
+    )
+    lines.append(f"Run report: {paths.home / 'published_run.json'}")
+    return "\n".join(lines)
+
+
+def status_command() -> int:
+    paths = layout()
+    if not paths.published.exists():
+        print(f"Nothing published yet under {paths.home}. Run `make run` or `warehouse refresh`.")
+        _print_last_run(paths)
+        return 1
+    report_path = paths.home / "published_run.json"
+    if report_path.exists():
+        report = json.loads(report_path.read_text())
+        print(f"Published by run {report['run_id']} at {report['finished_at']}")
+    print(_published_summary(paths))
+    _print_last_run(paths)
+    return 0
+
+
+def _print_last_run(paths) -> None:
+    last = paths.home / "last_run.json"
+    if last.exists():
+        report = json.loads(last.read_text())
+        state = "published" if report["published"] else "FAILED, nothing published"
+        print(f"Last run {report['run_id']} at {report['finished_at']}: {state}")
+        if report.get("error"):
+            print("  " + report["error"].replace("\n", "\n  "))
+
+
+def sources_command() -> int:
+    from orchestration.sources import SOURCES
+
+    for source in SOURCES.values():
+        print(f"{source.name}: {source.title} ({source.licence})")
+        for spec in source.files:
+            flag = "" if spec.required else " (optional)"
+            print(f"  {spec.name:<20} {spec.url}{flag}")
+    print(f"{CURATED_GROUP}: curated registers (dbt seeds in dbt_project/seeds/curated, one source URL per row)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""The one Dagster code location: raw source assets -> dbt -> GX gates -> publish."""
+
+
+import os
+
+import dagster as dg
+
+from orchestration.assets.dbt import dbt_project, dbt_resource, dbt_warehouse
+from orchestration.assets.publish import PUBLISHED_KEY, build_publish_asset
+from orchestration.assets.sources import build_source_assets
+from orchestration.gates.checks import gx_checks
+from orchestration.reports import write_run_report
+from orchestration.resources import WarehouseResource
+from orchestration.sources import SOURCES
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+raw_assets = [build_source_assets(source) for source in SOURCES.values()]
+raw_keys = [key for assets in raw_assets for key in assets.keys]
+dbt_keys = list(dbt_warehouse.keys)
+mart_keys = [key for key in dbt_keys if key.path[0] == "marts"]
+gates = gx_checks(raw_keys + mart_keys)
+published_warehouse = build_publish_asset(raw_keys + dbt_keys)
+
+refresh_job = dg.define_asset_job(
+    "refresh_warehouse",
+    selection=dg.AssetSelection.all(),
+    description="Fetch every source, build, gate and publish the warehouse.",
+)
+daily_refresh = dg.ScheduleDefinition(
+    job=refresh_job,
+    cron_schedule="0 6 * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+)
+
+
+@dg.run_failure_sensor(name="record_failed_refresh", default_status=dg.DefaultSensorStatus.RUNNING)
+def record_failed_refresh(context: dg.RunFailureSensorContext) -> None:
+    """A failed run publishes nothing: keep its build for inspection and write its report."""
+    warehouse = WarehouseResource.from_env().store()
+    run_id = context.dagster_run.run_id
+    if warehouse.build_dir(run_id).exists():
+        warehouse.discard(run_id)
+        write_run_report(warehouse, run_id, published=False, error=context.failure_event.message)
+
+
+def resources() -> dict:
+    return {
+        "warehouse": WarehouseResource.from_env(),
+        "dbt": dbt_resource(),
+    }
+
+
+defs = dg.Definitions(
+    assets=[*raw_assets, dbt_warehouse, published_warehouse],
+    asset_checks=gates,
+    jobs=[refresh_job],
+    schedules=[daily_refresh],
+    sensors=[record_failed_refresh],
+    resources=resources(),
+)
+
+__all__ = ["defs", "PUBLISHED_KEY"]

@@ -1,0 +1,33 @@
+"""Errors that name the source and the cause, so a failed run says what to fix."""
+
+from __future__ import annotations
+
+
+class SourceError(RuntimeError):
+    """A source could not be fetched or its bytes are not what the publisher publishes."""
+
+    def __init__(self, source: str, subject: str, cause: str):
+        self.source = source
+        self.subject = subject
+        self.cause = cause
+        super().__init__(f"[{source}] {subject}: {cause}")
+
+
+class FetchError(SourceError):
+    """The publisher (or the local directory) did not deliver the file."""
+
+
+class AccessDenied(FetchError):
+    """The publisher refused access (HTTP 401/403, e.g. a bot challenge): never worked around."""
+
+
+class FormatError(SourceError):
+    """The bytes arrived but are not in the publisher's format (HTML page, empty, truncated...)."""
+
+
+class GateFailed(RuntimeError):
+    """A blocking quality gate failed or errored: the run must not publish."""
+
+
+class PublishError(RuntimeError):
+    """The build could not be published."""

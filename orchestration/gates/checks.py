@@ -1,0 +1,66 @@
+"""Blocking Dagster asset checks that run each table's Great Expectations suite.
+
+One check per gated asset, named `gx_suite`; a failed or errored suite blocks everything
+downstream, including the publish step, so the published warehouse stays as it was.
+"""
+
+
+from typing import Iterable
+
+import dagster as dg
+
+from orchestration.gates.gx_gate import load_suite, suite_path, validate_table
+from orchestration.loading import previous_row_counts
+from orchestration.resources import WarehouseResource
+
+CHECK_NAME = "gx_suite"
+
+
+def table_name(key: dg.AssetKey) -> str:
+    return ".".join(key.path)
+
+
+def gx_check(key: dg.AssetKey) -> dg.AssetChecksDefinition:
+    table = table_name(key)
+    suite = load_suite(table)  # fail at load time if a gated asset has no suite
+
+    @dg.asset_check(
+        asset=key,
+        name=CHECK_NAME,
+        blocking=True,
+        description=f"Great Expectations suite {suite['name']} ({suite_path(table).name}) over every row of {table}",
+        pool="duckdb_writer",
+    )
+    def _gate(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        store = warehouse.store()
+        run_id = context.op_execution_context.run_id
+        previous = previous_row_counts(store, [table])[table]
+        with store.connect(run_id) as con:
+            result = validate_table(con, table, previous)
+        store.record_report(run_id, f"gate-{table}", {"kind": "gate", **result.as_dict()})
+        log = context.log.info if result.passed else context.log.error
+        log(result.summary())
+        return dg.AssetCheckResult(
+            passed=result.passed,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description=result.summary().splitlines()[0],
+            metadata={
+                "suite": suite["name"],
+                "rows_validated": result.row_count,
+                "row_count_floor": result.row_count_floor,
+                "previous_published_rows": result.previous_row_count if result.previous_row_count is not None else -1,
+                "passed": result.count("passed"),
+                "failed": result.count("failed"),
+                "errored": result.count("errored"),
+                "problems": dg.MetadataValue.json(
+                    [o.__dict__ for o in result.outcomes if o.status != "passed"]
+                ),
+            },
+        )
+
+    return _gate
+
+
+def gx_checks(keys: Iterable[dg.AssetKey]) -> list[dg.AssetChecksDefinition]:
+    """A gate for each key; a gated asset without a suite file is an error at load time."""
+    return [gx_check(key) for key in keys]

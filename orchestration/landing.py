@@ -1,0 +1,175 @@
+"""The landing zone: every input's raw bytes, archived immutably by source and sha256.
+
+    <home>/landing/<source>/<sha256[:2]>/<sha256>/<file name>     the bytes (read-only)
+    <home>/landing/<source>/<sha256[:2]>/<sha256>/fetches.jsonl   one line per time they arrived
+    <home>/landing/_rejected/<source>/...                          bytes that failed the checks
+
+Whatever the source mode (bundled sample, live, directory), a file is checked here before any
+parser sees it: empty, HTML instead of data, the wrong kind of document, or bytes that are not
+in the declared encoding each stop the run with an error that names the source and the file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import json
+import os
+import re
+import shutil
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import requests
+
+from orchestration import http_client
+from orchestration.errors import FetchError, FormatError
+
+SNIFF_BYTES = 4096
+
+
+@dataclass(frozen=True)
+class LandedFile:
+    source: str
+    name: str  # the publisher's file name
+    path: Path  # the archived, read-only copy parsers read
+    sha256: str
+    size: int
+    origin: str  # URL (credentials redacted) or local path
+    fetched_at: datetime
+    mode: str  # bundled | live | directory
+
+    @property
+    def is_sample(self) -> bool:
+        return self.mode == "bundled"
+
+    def provenance(self) -> dict:
+        return {
+            "source": self.source,
+            "file": self.name,
+            "origin": self.origin,
+            "fetched_at": self.fetched_at.isoformat(),
+            "sha256": self.sha256,
+            "size": self.size,
+            "mode": self.mode,
+            "is_sample": self.is_sample,
+        }
+
+
+def check_payload(source: str, name: str, path: Path, expect: str, encoding: str = "utf-8") -> None:
+    """Refuse bytes that cannot be the publisher's file. `expect`: csv | json | xml | zip."""
+    size = path.stat().st_size
+    if size == 0:
+        raise FormatError(source, name, "file is empty (0 bytes); a publisher's file never is")
+    with open(path, "rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith((b"<!doctype html", b"<html")) or b"<html" in text[:512] or b"<body" in text[:1024]:
+        title = re.search(rb"<title>(.*?)</title>", head, re.I | re.S)
+        shown = f" (title: {title.group(1).decode('utf-8', 'replace').strip()[:120]!r})" if title else ""
+        raise FormatError(source, name, f"got an HTML page instead of {expect.upper()}{shown}")
+    if expect == "zip":
+        if not head.startswith(b"PK\x03\x04"):
+            raise FormatError(source, name, "expected a ZIP archive, the bytes are not one")
+        return
+    if expect == "json" and not text.startswith((b"{", b"[")):
+        raise FormatError(source, name, f"expected JSON, got bytes starting {head[:40]!r}")
+    if expect == "xml" and not text.startswith(b"<"):
+        raise FormatError(source, name, f"expected XML, got bytes starting {head[:40]!r}")
+    if expect == "csv" and text.startswith((b"{", b"[", b"<")):
+        kind = "JSON" if text.startswith((b"{", b"[")) else "XML/markup"
+        raise FormatError(source, name, f"expected CSV, got {kind} starting {head[:40]!r}")
+    _check_encoding(source, name, path, encoding)
+
+
+def _check_encoding(source: str, name: str, path: Path, encoding: str) -> None:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                raise FormatError(
+                    source,
+                    name,
+                    f"byte {chunk[exc.start]:#04x} at offset {offset + exc.start} is not valid {encoding}",
+                ) from None
+            offset += len(chunk)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise FormatError(source, name, f"file ends inside a multi-byte {encoding} character (truncated?)") from None
+
+
+class LandingZone:
+    def __init__(self, root: Path):
+        self.root = root
+
+    def _incoming(self) -> Path:
+        path = self.root / ".incoming" / uuid.uuid4().hex
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def land_local(self, source: str, name: str, src: Path, mode: str, expect: str, encoding: str = "utf-8") -> LandedFile:
+        """Archive a file from the bundled sample or a directory of publisher files."""
+        if not src.is_file():
+            raise FetchError(source, str(src), "file not found (the publisher's file name is expected)")
+        tmp = self._incoming()
+        digest = hashlib.sha256()
+        size = 0
+        with open(src, "rb") as inp, open(tmp, "wb") as out:
+            while chunk := inp.read(1 << 20):
+                out.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+        return self._commit(source, name, tmp, digest.hexdigest(), size, str(src), mode, expect, encoding)
+
+    def land_url(
+        self,
+        session: requests.Session,
+        source: str,
+        name: str,
+        url: str,
+        expect: str,
+        *,
+        params: dict | None = None,
+        headers: dict | None = None,
+        encoding: str = "utf-8",
+    ) -> LandedFile:
+        """Fetch a publisher's URL and archive the bytes; the URL (redacted) is the provenance."""
+        tmp = self._incoming()
+        try:
+            got = http_client.download(session, source, url, tmp, params=params, headers=headers)
+        except Exception:
+            tmp.unlink(missing_ok=True)
+            raise
+        return self._commit(source, name, tmp, got.sha256, got.size, got.url, "live", expect, encoding)
+
+    def _commit(
+        self, source: str, name: str, tmp: Path, sha256: str, size: int, origin: str, mode: str, expect: str, encoding: str
+    ) -> LandedFile:
+        fetched_at = datetime.now(timezone.utc)
+        try:
+            check_payload(source, name, tmp, expect, encoding)
+        except FormatError:
+            rejected = self.root / "_rejected" / source / f"{fetched_at:%Y%m%dT%H%M%S%f}-{name}"
+            rejected.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(tmp, rejected)
+            raise
+        folder = self.root / source / sha256[:2] / sha256
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / name
+        if target.exists():
+            tmp.unlink()
+        else:
+            os.replace(tmp, target)
+            target.chmod(0o444)
+        landed = LandedFile(source, name, target, sha256, size, origin, fetched_at, mode)
+        record = {k: (str(v) if isinstance(v, (Path, datetime)) else v) for k, v in asdict(landed).items()}
+        record["fetched_at"] = fetched_at.isoformat()
+        with open(folder / "fetches.jsonl", "a", encoding="utf-8") as log:
+            log.write(json.dumps(record) + "\n")
+        return landed

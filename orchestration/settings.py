@@ -1,0 +1,95 @@
+"""The two settings that decide where a run reads from and writes to.
+
+WAREHOUSE_SOURCES: `bundled` (the sample shipped in the repo), `live` (the publishers), or a
+directory holding `<source>/<publisher's file name>`.
+WAREHOUSE_HOME: landing zone, build databases, published warehouse and run reports.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+
+BUNDLED = "bundled"
+LIVE = "live"
+DIRECTORY = "directory"
+
+
+class SettingsError(ValueError):
+    """A setting has a value the warehouse cannot use."""
+
+
+@dataclass(frozen=True)
+class SourceMode:
+    kind: str  # bundled | live | directory
+    directory: Path | None = None
+
+    def describe(self) -> str:
+        return f"directory {self.directory}" if self.kind == DIRECTORY else self.kind
+
+
+def source_mode(value: str | None = None) -> SourceMode:
+    raw = value if value is not None else os.environ.get("WAREHOUSE_SOURCES", BUNDLED)
+    raw = raw.strip()
+    if raw in (BUNDLED, LIVE):
+        return SourceMode(raw)
+    if not raw:
+        raise SettingsError("WAREHOUSE_SOURCES is empty: use 'bundled', 'live' or a directory path")
+    directory = Path(raw).expanduser().resolve()
+    if not directory.is_dir():
+        raise SettingsError(
+            f"WAREHOUSE_SOURCES={raw!r} is neither 'bundled' nor 'live' nor an existing directory"
+        )
+    return SourceMode(DIRECTORY, directory)
+
+
+def warehouse_home(value: str | None = None) -> Path:
+    raw = value if value is not None else os.environ.get("WAREHOUSE_HOME", "data")
+    return Path(raw).expanduser().resolve()
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where every file of a warehouse home lives."""
+
+    home: Path
+
+    @property
+    def landing(self) -> Path:
+        return self.home / "landing"
+
+    @property
+    def published(self) -> Path:
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def builds(self) -> Path:
+        return self.home / "builds"
+
+    def build(self, run_id: str) -> Path:
+        return self.builds / f"{run_id}.duckdb"
+
+    def build_reports(self, run_id: str) -> Path:
+        return self.builds / f"{run_id}.reports"
+
+    @property
+    def run_reports(self) -> Path:
+        return self.home / "runs"
+
+    @property
+    def latest_report(self) -> Path:
+        return self.home / "run_report.json"
+
+    @property
+    def lock(self) -> Path:
+        return self.home / ".refresh.lock"
+
+
+def layout(home: str | Path | None = None) -> Layout:
+    return Layout(warehouse_home(str(home)) if home is not None else warehouse_home())

@@ -1,0 +1,6 @@
+"""Every publisher the warehouse reads, by the name used in `warehouse refresh --only NAME`."""
+
+from orchestration.sources.base import Source
+from orchestration.sources.ofac import OFAC
+
+SOURCES: dict[str, Source] = {source.name: source for source in (OFAC,)}

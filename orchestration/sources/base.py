@@ -1,0 +1,81 @@
+"""What every source declares, so one factory can turn any of them into Dagster assets.
+
+A source is a publisher (OFAC, the Federal Register, IMF, Comtrade, JODI, EIA...). It names the
+files it needs as the publisher names them, how to get each in live mode, and how to parse the
+landed bytes into typed Arrow tables. Parsers are pure functions with no Dagster imports.
+
+Paged APIs (Federal Register, Comtrade) override `land` to fetch several pages; each page is
+landed as its own immutable file, so directory mode replays them by their page file names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping
+
+import pyarrow as pa
+import requests
+
+from orchestration.errors import FetchError
+from orchestration.landing import LandedFile, LandingZone
+from orchestration.settings import BUNDLED, LIVE, SAMPLE_DIR, SourceMode
+
+
+@dataclass(frozen=True)
+class PublisherFile:
+    name: str  # exactly as the publisher names it: directory mode looks for <dir>/<source>/<name>
+    url: str  # where live mode fetches it
+    expect: str  # csv | json | xml | zip: what the bytes must look like
+    required: bool = True
+    encoding: str = "utf-8"
+
+
+@dataclass(frozen=True)
+class RawTable:
+    name: str  # table name in schema `raw`, also the asset key ["raw", name]
+    description: str
+    primary_key: tuple[str, ...]
+    from_files: tuple[str, ...]  # the publisher files this table is parsed from
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    title: str
+    licence: str
+    files: tuple[PublisherFile, ...]
+    tables: tuple[RawTable, ...]
+    # landed files by publisher file name -> Arrow table per raw table name
+    parse: Callable[[Mapping[str, LandedFile]], dict[str, pa.Table]]
+    docs_url: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def land(self, zone: LandingZone, mode: SourceMode, session: requests.Session | None) -> dict[str, LandedFile]:
+        """Bring every file of this source into the landing zone, from wherever the mode says."""
+        landed: dict[str, LandedFile] = {}
+        for spec in self.files:
+            if mode.kind == LIVE:
+                if session is None:
+                    raise FetchError(self.name, spec.name, "live mode needs an HTTP session")
+                landed[spec.name] = zone.land_url(session, self.name, spec.name, spec.url, spec.expect, encoding=spec.encoding)
+                continue
+            folder = SAMPLE_DIR / self.name if mode.kind == BUNDLED else Path(mode.directory) / self.name  # type: ignore[arg-type]
+            path = folder / spec.name
+            if not path.exists():
+                if spec.required:
+                    where = "the bundled sample" if mode.kind == BUNDLED else f"directory {folder}"
+                    raise FetchError(self.name, spec.name, f"required file is missing from {where} (expected {path})")
+                continue
+            landed[spec.name] = zone.land_local(self.name, spec.name, path, mode.kind, spec.expect, spec.encoding)
+        return landed
+
+
+def optional_file_note(source: Source, landed: Mapping[str, LandedFile]) -> dict[str, str]:
+    """Optional publisher files that were not present: reported, never silently dropped."""
+    return {
+        spec.name: "absent (optional file; its table is empty on purpose)"
+        for spec in source.files
+        if not spec.required and spec.name not in landed
+    }
+
