@@ -205,7 +205,7 @@ def sources_command() -> int:
         print(f"{source.name}: {source.title} ({source.licence})")
         for spec in source.files:
             flag = "" if spec.required else " (optional)"
-            print(f"  {spec.name:<20} {spec.url}{flag}")
+            print(f"  {spec.name:<20} {source.url_of(spec)}{flag}")
     print(f"{CURATED_GROUP}: curated registers (dbt seeds in dbt_project/seeds/curated, one source URL per row)")
     return 0
 

@@ -44,30 +44,34 @@ def load_raw_tables(
         con.execute("begin")
         for spec in source.tables:
             arrow = tables[spec.name]
-            files = [landed[name] for name in spec.from_files if name in landed]
+            files = [landed[name] for name in landed if spec.fed_by(name)]
             origin = files[0] if files else None
             con.register("incoming", arrow)
-            con.execute(
-                f"""
-                create or replace table raw.{spec.name} as
-                select incoming.*,
-                       $file::varchar as source_file,
-                       $url::varchar as source_url,
-                       $fetched_at::timestamptz as fetched_at,
-                       $sha256::varchar as source_sha256,
-                       $mode::varchar as source_mode,
-                       $is_sample::boolean as is_sample
-                from incoming
-                """,
-                {
-                    "file": origin.name if origin else None,
-                    "url": origin.origin if origin else None,
-                    "fetched_at": origin.fetched_at if origin else None,
-                    "sha256": origin.sha256 if origin else None,
-                    "mode": origin.mode if origin else None,
-                    "is_sample": origin.is_sample if origin else None,
-                },
-            )
+            if set(PROVENANCE_COLUMNS) <= set(arrow.column_names):
+                # multi-file sources (paged APIs) attach per-row provenance in their parser
+                con.execute(f"create or replace table raw.{spec.name} as select * from incoming")
+            else:
+                con.execute(
+                    f"""
+                    create or replace table raw.{spec.name} as
+                    select incoming.*,
+                           $file::varchar as source_file,
+                           $url::varchar as source_url,
+                           $fetched_at::timestamptz as fetched_at,
+                           $sha256::varchar as source_sha256,
+                           $mode::varchar as source_mode,
+                           $is_sample::boolean as is_sample
+                    from incoming
+                    """,
+                    {
+                        "file": origin.name if origin else None,
+                        "url": origin.origin if origin else None,
+                        "fetched_at": origin.fetched_at if origin else None,
+                        "sha256": origin.sha256 if origin else None,
+                        "mode": origin.mode if origin else None,
+                        "is_sample": origin.is_sample if origin else None,
+                    },
+                )
             con.unregister("incoming")
             counts[spec.name] = arrow.num_rows
             con.execute("delete from meta.source_loads where table_name = ?", [f"raw.{spec.name}"])

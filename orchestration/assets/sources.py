@@ -27,7 +27,7 @@ def build_source_assets(source: Source) -> dg.AssetsDefinition:
                 "publisher": source.title,
                 "licence": source.licence,
                 "publisher_files": dg.MetadataValue.json(
-                    [{"file": f.name, "url": f.url} for f in source.files if f.name in table.from_files]
+                    [{"file": f.name, "url": source.url_of(f)} for f in source.files if table.fed_by(f.name)]
                 ),
                 "primary_key": ", ".join(table.primary_key),
                 "docs": dg.MetadataValue.url(source.docs_url) if source.docs_url else "",
@@ -54,7 +54,7 @@ def build_source_assets(source: Source) -> dg.AssetsDefinition:
         tables = source.parse(landed)
         counts = load_raw_tables(warehouse.store(), context.run_id, source, tables, landed)
         for table in source.tables:
-            files = [landed[n] for n in table.from_files if n in landed]
+            files = [f for n, f in landed.items() if table.fed_by(n)]
             yield dg.MaterializeResult(
                 asset_key=raw_key(table.name),
                 metadata={

@@ -10,6 +10,8 @@ landed as its own immutable file, so directory mode replays them by their page f
 
 from __future__ import annotations
 
+import fnmatch
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
@@ -25,7 +27,7 @@ from orchestration.settings import BUNDLED, LIVE, SAMPLE_DIR, SourceMode
 @dataclass(frozen=True)
 class PublisherFile:
     name: str  # exactly as the publisher names it: directory mode looks for <dir>/<source>/<name>
-    url: str  # where live mode fetches it
+    url: str  # where live mode fetches it, relative to the source's base_url
     expect: str  # csv | json | xml | zip: what the bytes must look like
     required: bool = True
     encoding: str = "utf-8"
@@ -36,7 +38,10 @@ class RawTable:
     name: str  # table name in schema `raw`, also the asset key ["raw", name]
     description: str
     primary_key: tuple[str, ...]
-    from_files: tuple[str, ...]  # the publisher files this table is parsed from
+    from_files: tuple[str, ...]  # the publisher files (or fnmatch patterns, for pages) it is parsed from
+
+    def fed_by(self, file_name: str) -> bool:
+        return any(fnmatch.fnmatchcase(file_name, pattern) for pattern in self.from_files)
 
 
 @dataclass(frozen=True)
@@ -48,8 +53,15 @@ class Source:
     tables: tuple[RawTable, ...]
     # landed files by publisher file name -> Arrow table per raw table name
     parse: Callable[[Mapping[str, LandedFile]], dict[str, pa.Table]]
+    base_url: str = ""  # WAREHOUSE_<NAME>_BASE_URL overrides it (a mirror, or a local test server)
     docs_url: str = ""
     extra: dict = field(default_factory=dict)
+
+    def live_base_url(self) -> str:
+        return os.environ.get(f"WAREHOUSE_{self.name.upper()}_BASE_URL", self.base_url).rstrip("/")
+
+    def url_of(self, spec: PublisherFile) -> str:
+        return f"{self.live_base_url()}/{spec.url}" if self.base_url else spec.url
 
     def land(self, zone: LandingZone, mode: SourceMode, session: requests.Session | None) -> dict[str, LandedFile]:
         """Bring every file of this source into the landing zone, from wherever the mode says."""
@@ -58,7 +70,9 @@ class Source:
             if mode.kind == LIVE:
                 if session is None:
                     raise FetchError(self.name, spec.name, "live mode needs an HTTP session")
-                landed[spec.name] = zone.land_url(session, self.name, spec.name, spec.url, spec.expect, encoding=spec.encoding)
+                landed[spec.name] = zone.land_url(
+                    session, self.name, spec.name, self.url_of(spec), spec.expect, encoding=spec.encoding
+                )
                 continue
             folder = SAMPLE_DIR / self.name if mode.kind == BUNDLED else Path(mode.directory) / self.name  # type: ignore[arg-type]
             path = folder / spec.name

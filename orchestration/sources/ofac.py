@@ -63,10 +63,10 @@ COMMENTS_COLUMNS = {
 }
 
 FILES = (
-    PublisherFile("SDN.CSV", f"{EXPORTS}/SDN.CSV", "csv"),
-    PublisherFile("ADD.CSV", f"{EXPORTS}/ADD.CSV", "csv"),
-    PublisherFile("ALT.CSV", f"{EXPORTS}/ALT.CSV", "csv"),
-    PublisherFile("SDN_COMMENTS.CSV", f"{EXPORTS}/SDN_COMMENTS.CSV", "csv", required=False),
+    PublisherFile("SDN.CSV", "SDN.CSV", "csv"),
+    PublisherFile("ADD.CSV", "ADD.CSV", "csv"),
+    PublisherFile("ALT.CSV", "ALT.CSV", "csv"),
+    PublisherFile("SDN_COMMENTS.CSV", "SDN_COMMENTS.CSV", "csv", required=False),
 )
 
 TABLES = (
@@ -158,5 +158,6 @@ OFAC = Source(
     files=FILES,
     tables=TABLES,
     parse=parse,
+    base_url=EXPORTS,
     docs_url="https://ofac.treasury.gov/sanctions-list-service",
 )
