@@ -152,7 +152,7 @@ def _published_summary(paths) -> str:
             "where table_schema in ('raw', 'history', 'marts') and table_type = 'BASE TABLE' order by 1"
         ).fetchall()
         for (name,) in rows:
-            count = con.execute(f"select count(*) from {name}").fetchone()[0]
+            count = con.execute(f"select count(*) from {name}").fetchall()[0][0]
             lines.append(f"  {name:<45} {count:>9,} rows")
         loads = con.execute(
             "select source, table_name, source_mode, is_sample, files from meta.source_loads order by table_name"

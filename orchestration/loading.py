@@ -26,7 +26,7 @@ def previous_row_counts(warehouse: Warehouse, tables: list[str]) -> dict[str, in
         }
         for table in tables:
             if table in existing:
-                counts[table] = con.execute(f"select count(*) from {table}").fetchone()[0]
+                counts[table] = con.execute(f"select count(*) from {table}").fetchall()[0][0]
     return counts
 
 

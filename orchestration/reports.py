@@ -25,7 +25,7 @@ def table_counts(path: Path) -> dict[str, int]:
             "select table_schema || '.' || table_name from information_schema.tables "
             "where table_schema in ('raw', 'staging', 'marts') and table_type = 'BASE TABLE' order by 1"
         ).fetchall()
-        return {name: con.execute(f"select count(*) from {name}").fetchone()[0] for (name,) in names}
+        return {name: con.execute(f"select count(*) from {name}").fetchall()[0][0] for (name,) in names}
     finally:
         con.close()
 

@@ -143,7 +143,7 @@ class Warehouse:
             con.execute("checkpoint")
             tables = con.execute(
                 "select count(*) from information_schema.tables where table_schema in ('raw', 'marts')"
-            ).fetchone()[0]
+            ).fetchall()[0][0]
         finally:
             con.close()
         if tables == 0:

@@ -1,0 +1,92 @@
+"""Shared fixtures: a throwaway warehouse home, the dbt manifest, the real files in ../shared/data."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "data"
+SAMPLE_OFAC = REPO / "orchestration" / "sample" / "ofac"
+
+os.environ["GX_ANALYTICS_ENABLED"] = "false"
+os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+os.environ["DAGSTER_DISABLE_TELEMETRY"] = "true"
+
+
+def shared_path(*parts: str) -> Path:
+    """A real published file from ../shared/data, or skip where that folder is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"../shared/data is absent ({SHARED_DATA}); this test reads real published files from it")
+    if not path.exists():
+        pytest.skip(f"{path} is not in ../shared/data")
+    return path
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest() -> Path:
+    """`dbt parse` once per session, as the Makefile does: the code location loads this manifest."""
+    project = REPO / "dbt_project"
+    dbt = Path(sys.executable).parent / "dbt"
+    subprocess.run(
+        [str(dbt), "parse", "--quiet", "--profiles-dir", str(project)],
+        cwd=project,
+        check=True,
+        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+    )
+    manifest = project / "target" / "manifest.json"
+    assert manifest.exists()
+    return manifest
+
+
+@pytest.fixture
+def warehouse_home(tmp_path, monkeypatch) -> Path:
+    """An empty WAREHOUSE_HOME; runs use an ephemeral Dagster instance (no DAGSTER_HOME)."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("WAREHOUSE_HOME", str(home))
+    monkeypatch.setenv("WAREHOUSE_SOURCES", "bundled")
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.setenv("WAREHOUSE_HTTP_BACKOFF", "0.01")
+    monkeypatch.setenv("WAREHOUSE_HTTP_RETRIES", "2")
+    monkeypatch.setenv("WAREHOUSE_HTTP_READ_TIMEOUT", "2")
+    monkeypatch.setenv("WAREHOUSE_HTTP_CONNECT_TIMEOUT", "2")
+    return home
+
+
+@pytest.fixture
+def refresh(dbt_manifest, warehouse_home, monkeypatch, capsys):
+    """Run `warehouse refresh [args]` in-process with WAREHOUSE_SOURCES=`sources`; returns (code, out, err)."""
+    from orchestration.cli import main
+
+    def run(*args: str, sources: str | Path = "bundled") -> tuple[int, str, str]:
+        monkeypatch.setenv("WAREHOUSE_SOURCES", str(sources))
+        code = main(["refresh", *args])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def ofac_dir(tmp_path: Path, files: dict[str, bytes | Path], name: str = "src") -> Path:
+    """A directory-mode source folder `<tmp>/<name>/ofac/` holding the given OFAC files."""
+    root = tmp_path / name
+    folder = root / "ofac"
+    folder.mkdir(parents=True)
+    for file_name, content in files.items():
+        data = content.read_bytes() if isinstance(content, Path) else content
+        (folder / file_name).write_bytes(data)
+    return root
+
+
+def sample_ofac_files() -> dict[str, Path]:
+    return {name: SAMPLE_OFAC / name for name in ("SDN.CSV", "ADD.CSV", "ALT.CSV", "SDN_COMMENTS.CSV")}

@@ -1,0 +1,152 @@
+"""Materialize every asset from the bundled sample into a temporary warehouse and check the marts."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+
+import duckdb
+import pytest
+
+from orchestration.cli import main
+
+
+@pytest.fixture(scope="module")
+def built(dbt_manifest, tmp_path_factory):
+    """One full bundled refresh shared by this module's tests (each test only reads)."""
+    home = tmp_path_factory.mktemp("e2e") / "home"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WAREHOUSE_HOME", str(home))
+        patch.setenv("WAREHOUSE_SOURCES", "bundled")
+        patch.delenv("DAGSTER_HOME", raising=False)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            code = main(["refresh"])
+        assert code == 0, out.getvalue()[-3000:]
+        yield home, out.getvalue()
+
+
+def query(home, sql):
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_refresh_prints_what_it_built(built):
+    home, out = built
+    assert f"Published {home / 'warehouse.duckdb'}" in out
+    assert "marts.dim_sanctioned_entity" in out and "51 rows" in out
+    assert "SAMPLE, not a publisher's file" in out
+    assert "read_only=True" in out
+
+
+def test_sanctioned_entities_and_nexus(built):
+    home, _ = built
+    assert query(home, "select count(*), count(*) filter (where is_listed) from marts.dim_sanctioned_entity") == [(51, 51)]
+    rows = dict(
+        (ent_num, (name, iraq, iran, reasons))
+        for ent_num, name, iraq, iran, reasons in query(
+            home, "select ent_num, name, iraq_nexus, iran_nexus, nexus_reasons from marts.dim_sanctioned_entity"
+        )
+    )
+    # Fly Baghdad: Iraq only through its ADD.CSV address; Iran through its link to the IRGC-QF
+    name, iraq, iran, reasons = rows[39236]
+    assert name == "FLY BAGHDAD AIRLINES COMPANY"
+    assert (iraq, iran) == (True, True)
+    assert reasons == ["iran/linked_to:10465", "iraq/address_country"]
+    # the aircraft are Iraq-linked only through one hop of "Linked To: FLY BAGHDAD AIRLINES COMPANY"
+    for aircraft in (47169, 47170):
+        assert rows[aircraft][1:] == (True, False, ["iraq/linked_to:39236"])
+    # the IRGC is Iranian by program; a Cuban bank has no nexus at all
+    assert "iran/program:IRGC" in rows[10391][3] and rows[10391][2] is True
+    assert rows[306][1:] == (False, False, [])
+    # SDN_COMMENTS.CSV continues remarks cut at 1,000 characters
+    remarks = query(home, "select remarks from marts.dim_sanctioned_entity where ent_num = 27307")[0][0]
+    assert remarks.endswith("G TEAM'.") and len(remarks) > 1000
+
+
+def test_programs_are_unpacked(built):
+    home, _ = built
+    programs = query(home, "select programs from marts.dim_sanctioned_entity where ent_num = 11177")[0][0]
+    assert programs == sorted(["SDGT", "IRAQ3", "IRGC", "IFSR"])
+
+
+def test_first_load_is_a_baseline_not_thousands_of_additions(built):
+    home, _ = built
+    assert query(home, "select count(*) from marts.fct_designation_changes") == [(0,)]
+    assert query(home, "select is_baseline, entity_count, added, is_sample, source_mode from marts.fct_ofac_list_versions") == [
+        (True, 51, 0, True, "bundled")
+    ]
+
+
+def test_iraqi_bank_restrictions(built):
+    home, _ = built
+    waves = query(
+        home,
+        "select wave, count(*) from marts.fct_iraqi_bank_restrictions where action_type = 'usd_access_barred' "
+        "group by wave order by wave",
+    )
+    assert waves == [("2022-11", 4), ("2023-07", 14), ("2024-02", 8), ("2025-02", 8)]
+    kinds = query(
+        home,
+        "select institution_type, count(*) from marts.fct_iraqi_bank_restrictions "
+        "where action_type = 'usd_access_barred' group by 1 order by 1",
+    )
+    assert kinds == [("bank", 31), ("payment_firm", 3)]
+    fincen = query(
+        home,
+        "select action_type, action_date::varchar from marts.fct_iraqi_bank_restrictions "
+        "where authority = 'FinCEN' order by action_date",
+    )
+    assert [t for t, _ in fincen][-1] == "fincen_311_final_rule_effective"
+    assert ("fincen_311_proposed_rule", "2024-01-31") in fincen and ("fincen_311_final_rule", "2024-07-03") in fincen
+    assert query(home, "select min(len(source_urls)) from marts.fct_iraqi_bank_restrictions") == [(1,)]
+    ashur = query(home, "select aliases from marts.fct_iraqi_bank_restrictions where bank_name = 'Ashur International Bank'")
+    assert "Assur International Bank" in ashur[0][0]
+
+
+def test_events_timeline(built):
+    home, _ = built
+    events = dict(query(home, "select event_date::varchar, event_type from marts.fct_sanctions_events"))
+    assert events["2025-03-08"] == "waiver"
+    assert events["2024-01-22"] == "ofac_designation"
+    assert query(home, "select count(*) from marts.fct_sanctions_events where source_url not like 'http%'") == [(0,)]
+
+
+def test_every_raw_row_carries_provenance(built):
+    home, _ = built
+    for table in ("raw.ofac_sdn", "raw.ofac_addresses", "raw.ofac_aliases", "raw.ofac_comments"):
+        rows = query(
+            home,
+            f"select count(*), count(distinct source_sha256), bool_and(is_sample), min(source_mode), "
+            f"count(*) filter (where source_url is null or fetched_at is null) from {table}",
+        )
+        count, shas, sample, mode, missing = rows[0]
+        assert count > 0 and shas == 1 and sample is True and mode == "bundled" and missing == 0, table
+
+
+def test_landing_zone_keeps_the_bytes(built):
+    home, _ = built
+    sha = query(home, "select distinct source_sha256 from raw.ofac_sdn")[0][0]
+    landed = home / "landing" / "ofac" / sha[:2] / sha / "SDN.CSV"
+    assert landed.exists()
+    record = json.loads((landed.parent / "fetches.jsonl").read_text().splitlines()[0])
+    assert record["sha256"] == sha and record["mode"] == "bundled"
+
+
+def test_run_report_and_status(built, capsys):
+    home, _ = built
+    report = json.loads((home / "published_run.json").read_text())
+    assert report["published"] is True
+    gates = {g["table"]: g for g in report["gates"]}
+    assert set(gates) >= {"raw.ofac_sdn", "raw.ofac_addresses", "marts.dim_sanctioned_entity"}
+    assert all(g["passed"] and g["counts"]["errored"] == 0 for g in gates.values())
+    assert report["tables"]["marts.dim_sanctioned_entity"] == 51
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert f"Published by run {report['run_id']}" in out and "SDN.CSV" in out
+    # nothing but the published file and reports remains of the build
+    assert not [p for p in (home / "builds").iterdir() if p.is_dir() and p.name != "failed-latest"]

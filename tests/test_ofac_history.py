@@ -1,0 +1,128 @@
+"""Designation history across refreshes, on the real SDN lists of 2024-01-18 and 2024-01-22."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from tests.conftest import SAMPLE_OFAC, sha256_of, shared_path
+
+IRAQ_LINKED = {39236, 47168, 47169, 47170, 47177, 47178, 47179, 47180}
+ADDED = IRAQ_LINKED | {47000, 47001, 47002, 47108, 47109, 47110, 47128, 47129, 47130, 47131, 47132, 47133, 47134}
+
+
+def snapshot_dir(tmp_path, snapshot: str):
+    """A directory-mode source folder whose `ofac/` is the real snapshot, as a user would lay it out."""
+    root = tmp_path / snapshot
+    root.mkdir()
+    (root / "ofac").symlink_to(shared_path("ofac", snapshot))
+    return root
+
+
+def query(home, sql):
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_two_real_lists_give_21_additions(refresh, warehouse_home, tmp_path):
+    first = snapshot_dir(tmp_path, "snapshot-2024-01-18")
+    second = snapshot_dir(tmp_path, "snapshot-2024-01-22")
+
+    code, out, err = refresh("--only", "ofac", sources=first)
+    assert code == 0, err
+    assert query(warehouse_home, "select count(*) from marts.fct_designation_changes") == [(0,)]
+    assert query(warehouse_home, "select is_baseline, entity_count from marts.fct_ofac_list_versions") == [(True, 13848)]
+
+    code, out, err = refresh("--only", "ofac", sources=second)
+    assert code == 0, err
+    version_22 = sha256_of(second / "ofac" / "SDN.CSV")
+    version_18 = sha256_of(first / "ofac" / "SDN.CSV")
+    changes = query(
+        warehouse_home,
+        "select change_type, ent_num, iraq_nexus, list_version, previous_list_version from marts.fct_designation_changes",
+    )
+    assert {c[0] for c in changes} == {"added"}
+    assert len(changes) == 21
+    assert {c[1] for c in changes} == ADDED
+    assert {c[1] for c in changes if c[2]} == IRAQ_LINKED
+    assert {(c[3], c[4]) for c in changes} == {(version_22, version_18)}
+    counts = query(
+        warehouse_home,
+        "select count(*) filter (where change_type = 'removed'), count(*) filter (where change_type = 'modified') "
+        "from marts.fct_designation_changes",
+    )
+    assert counts == [(0, 0)]
+    versions = query(
+        warehouse_home,
+        "select version_seq, is_baseline, entity_count, added, removed, modified from marts.fct_ofac_list_versions order by 1",
+    )
+    assert versions == [(1, True, 13848, 0, 0, 0), (2, False, 13869, 21, 0, 0)]
+
+    # the nexus rules that matched, by entity (DOMAIN.md section 4)
+    reasons = dict(query(warehouse_home, "select ent_num, nexus_reasons from marts.dim_sanctioned_entity where ent_num in (39236, 47169, 47170, 47180, 47168)"))
+    assert [r for r in reasons[39236] if r.startswith("iraq/")] == ["iraq/address_country"]
+    assert reasons[47169] == ["iraq/linked_to:39236"] and reasons[47170] == ["iraq/linked_to:39236"]
+    assert "iraq/address_country" in reasons[47180] and "iraq/remarks:mention" not in reasons[47180]
+    assert "iraq/remarks:nationality" in reasons[47168]
+    listed = query(warehouse_home, "select count(*) filter (where is_listed), count(*) from marts.dim_sanctioned_entity")
+    assert listed == [(13869, 13869)]
+
+    # the same list again is not a new version, and the history is not duplicated
+    code, out, err = refresh("--only", "ofac", sources=second)
+    assert code == 0, err
+    assert query(warehouse_home, "select count(*) from marts.fct_ofac_list_versions") == [(2,)]
+    assert query(warehouse_home, "select count(*) from marts.fct_designation_changes") == [(21,)]
+    assert query(warehouse_home, "select count(*) from history.ofac_list_members") == [(13848 + 13869,)]
+
+
+def test_only_refresh_keeps_other_sources(refresh, warehouse_home, tmp_path):
+    code, _, err = refresh()
+    assert code == 0, err
+    banks_before = query(warehouse_home, "select count(*) from marts.fct_iraqi_bank_restrictions")
+    code, out, err = refresh("--only", "ofac", sources=snapshot_dir(tmp_path, "snapshot-2024-01-18"))
+    assert code == 0, err
+    assert "ofac and downstream" in out
+    assert query(warehouse_home, "select count(*) from marts.fct_iraqi_bank_restrictions") == banks_before == [(39,)]
+    # the sample (51 entries) was the baseline; the real list is the second version
+    assert query(warehouse_home, "select is_sample, entity_count from marts.fct_ofac_list_versions order by observed_at") == [
+        (True, 51),
+        (False, 13848),
+    ]
+
+
+def test_unknown_source_is_refused(refresh):
+    code, out, err = refresh("--only", "opensanctions")
+    assert code == 2
+    assert "unknown source(s) opensanctions" in err and "ofac" in err
+
+
+def test_bad_sources_setting_is_refused(refresh, tmp_path):
+    code, out, err = refresh(sources=tmp_path / "does-not-exist")
+    assert code == 2
+    assert "WAREHOUSE_SOURCES" in err
+
+
+@pytest.mark.parametrize("bad", ["empty", "html"])
+def test_failed_refresh_leaves_warehouse_and_history_unchanged(refresh, warehouse_home, tmp_path, bad):
+    code, _, err = refresh()
+    assert code == 0, err
+    published = warehouse_home / "warehouse.duckdb"
+    before = sha256_of(published)
+    history = query(warehouse_home, "select * from history.ofac_list_observations")
+    source = tmp_path / "bad"
+    (source / "ofac").mkdir(parents=True)
+    for name in ("ADD.CSV", "ALT.CSV"):
+        (source / "ofac" / name).write_bytes((SAMPLE_OFAC / name).read_bytes())
+    body = b"" if bad == "empty" else b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body></body></html>"
+    (source / "ofac" / "SDN.CSV").write_bytes(body)
+
+    code, out, err = refresh("--only", "ofac", sources=source)
+    assert code == 1
+    expected = "file is empty (0 bytes)" if bad == "empty" else "got an HTML page instead of CSV"
+    assert "[ofac] SDN.CSV" in err and expected in err
+    assert "nothing was published" in err
+    assert sha256_of(published) == before
+    assert query(warehouse_home, "select * from history.ofac_list_observations") == history
