@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fcntl
 import json
 import os
@@ -81,6 +82,7 @@ def _run_refresh(names: list[str] | None) -> int:
     import dagster as dg
     from orchestration import definitions
     from orchestration.assets.dbt import dbt_resource
+    from orchestration.progress import DbtNoiseFilter, concise_console
     from orchestration.reports import write_run_report
     from orchestration.resources import WarehouseResource
 
@@ -94,15 +96,21 @@ def _run_refresh(names: list[str] | None) -> int:
         "dbt": dbt_resource(),
     }
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    result = dg.materialize(
-        [*definitions.raw_assets, definitions.dbt_warehouse, definitions.published_warehouse, *definitions.gates],
-        selection=selection,
+    run_defs = dg.Definitions(
+        assets=[*definitions.raw_assets, definitions.dbt_warehouse, definitions.published_warehouse],
+        asset_checks=definitions.gates,
         resources=resources,
-        instance=instance,
-        raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-        tags={"trigger": "warehouse-cli"},
+        loggers={"console": concise_console},
     )
+    job = run_defs.resolve_implicit_global_asset_job_def()
+    with contextlib.redirect_stdout(DbtNoiseFilter(sys.stdout)):
+        result = job.execute_in_process(
+            instance=instance,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            asset_selection=list(selection.resolve(run_defs.resolve_asset_graph())),
+            raise_on_error=False,
+            tags={"trigger": "warehouse-cli"},
+        )
     store = warehouse.store()
     run_id = result.run_id
     if result.success and not store.build_dir(run_id).exists():
