@@ -1,0 +1,100 @@
+"""The asset graph, checks, pools and lineage, so an accidental change shows up in review."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from tests.conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def defs(dbt_manifest):
+    from orchestration.definitions import defs
+
+    return defs
+
+
+def keys(defs) -> set[str]:
+    return {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
+
+
+def test_asset_graph_snapshot(defs):
+    assert keys(defs) >= {
+        "raw/ofac_sdn",
+        "raw/ofac_addresses",
+        "raw/ofac_aliases",
+        "raw/ofac_comments",
+        "raw/iraqi_banks_barred",
+        "raw/fincen_311_actions",
+        "raw/sanctions_events",
+        "staging/stg_ofac__sdn_entries",
+        "staging/int_ofac__nexus_rules_matched",
+        "history/ofac_list_observations",
+        "history/ofac_list_members",
+        "history/ofac_entity_states",
+        "marts/dim_sanctioned_entity",
+        "marts/fct_designation_changes",
+        "marts/fct_ofac_list_versions",
+        "marts/fct_iraqi_bank_restrictions",
+        "marts/fct_sanctions_events",
+        "published_warehouse",
+    }
+
+
+def test_lineage_runs_from_publisher_file_to_publish(defs):
+    graph = defs.resolve_asset_graph()
+    selection = dg.AssetSelection.assets(dg.AssetKey(["marts", "fct_designation_changes"])).upstream()
+    ancestors = {k.to_user_string() for k in selection.resolve(graph)}
+    assert {"raw/ofac_sdn", "raw/ofac_addresses", "raw/ofac_aliases", "raw/ofac_comments"} <= ancestors
+    downstream = dg.AssetSelection.assets(dg.AssetKey(["raw", "ofac_sdn"])).downstream().resolve(graph)
+    assert dg.AssetKey(["published_warehouse"]) in downstream
+    spec = graph.get(dg.AssetKey(["raw", "ofac_sdn"]))
+    files = spec.metadata["publisher_files"].value
+    assert files == [{"file": "SDN.CSV", "url": "https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports/SDN.CSV"}]
+
+
+def test_every_raw_table_and_mart_has_a_blocking_gx_check(defs):
+    graph = defs.resolve_asset_graph()
+    gated = {k.asset_key.to_user_string() for k in graph.asset_check_keys if k.name == "gx_suite"}
+    python_raw = {"raw/ofac_sdn", "raw/ofac_addresses", "raw/ofac_aliases", "raw/ofac_comments"}
+    marts = {k for k in keys(defs) if k.startswith("marts/")}
+    assert python_raw | marts <= gated
+    for table in python_raw | marts:
+        suite = REPO / "expectations" / f"{table.replace('/', '.')}.json"
+        assert json.loads(suite.read_text())["name"] == table.replace("/", ".")
+    for check in defs.asset_checks:
+        for spec in check.check_specs:
+            assert spec.blocking, spec.key
+
+
+def test_every_duckdb_writer_is_in_one_pool(defs):
+    from orchestration.definitions import dbt_warehouse, gates, published_warehouse, raw_assets
+
+    for assets_def in [*raw_assets, dbt_warehouse, published_warehouse, *gates]:
+        assert assets_def.op.pool == "duckdb_writer", assets_def
+
+
+def test_dagster_instance_config_limits_the_pool_and_runs():
+    text = (REPO / "dagster_home" / "dagster.yaml").read_text()
+    assert "default_limit: 1" in text and "max_concurrent_runs: 1" in text and "enabled: false" in text
+
+
+def test_workspace_loads_with_dagster_cli(dbt_manifest):
+    dagster = Path(sys.executable).parent / "dagster"
+    result = subprocess.run(
+        [str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": str(Path(sys.executable).parent), "HOME": str(REPO), "DAGSTER_DISABLE_TELEMETRY": "true",
+             "GX_ANALYTICS_ENABLED": "false", "WAREHOUSE_HOME": str(REPO / "data")},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Validation successful" in result.stdout + result.stderr
