@@ -1,0 +1,109 @@
+"""The GX gate: whole tables, errored apart from failed, and the row-count floor."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+
+from orchestration.gates import gx_gate
+
+
+@pytest.fixture
+def suites(tmp_path, monkeypatch):
+    monkeypatch.setattr(gx_gate, "EXPECTATIONS_DIR", tmp_path)
+
+    def write(table: str, expectations: list[dict], min_rows: int = 1) -> None:
+        (tmp_path / f"{table}.json").write_text(
+            json.dumps({"name": table, "meta": {"min_rows": min_rows}, "expectations": expectations})
+        )
+
+    return write
+
+
+@pytest.fixture
+def con():
+    connection = duckdb.connect()
+    connection.execute("create schema raw")
+    yield connection
+    connection.close()
+
+
+FLOOR = {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": {"$PARAMETER": "row_count_floor"}}}
+
+
+def test_the_whole_table_is_validated(con, suites):
+    # 300,000 rows; only the very last one breaks uniqueness and the value set
+    con.execute("create table raw.t as select range::integer as id, 'ok' as kind from range(300000)")
+    con.execute("insert into raw.t values (299999, 'bad')")
+    suites(
+        "raw.t",
+        [
+            FLOOR,
+            {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "id"}},
+            {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "kind", "value_set": ["ok"]}},
+        ],
+    )
+    result = gx_gate.validate_table(con, "raw.t", previous_rows=None)
+    assert result.row_count == 300001
+    statuses = {o.expectation: o.status for o in result.outcomes}
+    assert statuses == {
+        "expect_table_row_count_to_be_between": "passed",
+        "expect_column_values_to_be_unique": "failed",
+        "expect_column_values_to_be_in_set": "failed",
+    }
+    assert not result.passed
+    assert "'bad'" in [o for o in result.outcomes if o.expectation.endswith("in_set")][0].detail
+
+
+def test_an_expectation_that_raises_is_errored_not_failed(con, suites):
+    con.execute("create table raw.t as select 1 as id")
+    suites(
+        "raw.t",
+        [
+            FLOOR,
+            {"type": "expect_column_values_to_be_between", "kwargs": {"column": "no_such_column", "min_value": 0}},
+            {"type": "expect_column_values_to_match_regex", "kwargs": {"column": "id", "regex": "("}},
+        ],
+    )
+    result = gx_gate.validate_table(con, "raw.t", previous_rows=None)
+    statuses = {o.expectation: o.status for o in result.outcomes}
+    assert statuses == {
+        "expect_table_row_count_to_be_between": "passed",
+        "expect_column_values_to_be_between": "errored",
+        "expect_column_values_to_match_regex": "errored",
+    }
+    assert result.count("errored") == 2 and result.count("failed") == 0
+    assert not result.passed
+    assert "errored" in result.summary() and "no_such_column" in result.summary()
+
+
+def test_row_count_floor_is_half_the_last_published_count(con, suites):
+    con.execute("create table raw.t as select range as id from range(40)")
+    suites("raw.t", [FLOOR], min_rows=5)
+    assert gx_gate.validate_table(con, "raw.t", previous_rows=80).passed  # 40 >= 40
+    collapsed = gx_gate.validate_table(con, "raw.t", previous_rows=400)  # 40 < 200
+    assert not collapsed.passed and collapsed.row_count_floor == 200
+    assert gx_gate.row_count_floor({"meta": {"min_rows": 5}}, None) == 5
+    assert gx_gate.row_count_floor({"meta": {"min_rows": 5}}, 3) == 5  # never below the suite's minimum
+
+
+def test_dates_in_the_future_fail(con, suites):
+    con.execute("create table raw.t as select date '2020-01-01' as d, timestamptz '2020-01-01 00:00:00+00' as ts")
+    con.execute("insert into raw.t values (current_date + 400, now() + interval 400 day)")
+    suites(
+        "raw.t",
+        [
+            {"type": "expect_column_values_to_be_between", "kwargs": {"column": "d", "max_value": {"$PARAMETER": "today"}}},
+            {"type": "expect_column_values_to_be_between", "kwargs": {"column": "ts", "max_value": {"$PARAMETER": "today_end"}}},
+        ],
+        min_rows=0,
+    )
+    result = gx_gate.validate_table(con, "raw.t", previous_rows=None)
+    assert {(o.column, o.status) for o in result.outcomes} == {("d", "failed"), ("ts", "failed")}
+
+
+def test_missing_suite_is_an_error(con, suites):
+    with pytest.raises(gx_gate.SuiteMissing, match="raw.nothing"):
+        gx_gate.load_suite("raw.nothing")
