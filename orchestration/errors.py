@@ -25,6 +25,14 @@ class FormatError(SourceError):
     """The bytes arrived but are not in the publisher's format (HTML page, empty, truncated...)."""
 
 
+class SourceSkipped(SourceError):
+    """A source cannot run in this configuration by design (e.g. no API key): a notice, not an error.
+
+    Its raw tables keep their last published rows (or are created empty on a first run) and the
+    run report says why.
+    """
+
+
 class GateFailed(RuntimeError):
     """A blocking quality gate failed or errored: the run must not publish."""
 

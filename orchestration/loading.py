@@ -100,3 +100,39 @@ def load_raw_tables(
         },
     )
     return counts
+
+
+def keep_raw_tables(warehouse: Warehouse, run_id: str, source: Source, reason: str) -> dict[str, int]:
+    """A skipped source keeps its last published rows; on a first run its tables start empty.
+
+    The empty tables take their columns from the parser run on no files, so dbt models still build.
+    """
+    empty = source.parse({}) if source.parse_empty_ok else {}
+    counts: dict[str, int] = {}
+    with warehouse.connect(run_id) as con:
+        existing = {t for (t,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw'").fetchall()}
+        for spec in source.tables:
+            if spec.name not in existing:
+                if spec.name not in empty:
+                    raise RuntimeError(f"[{source.name}] skipped on a first run, and its parser cannot build empty tables")
+                con.register("incoming", empty[spec.name])
+                con.execute(
+                    f"create table raw.{spec.name} as select *, null::varchar as source_file, null::varchar as source_url, "
+                    "null::timestamptz as fetched_at, null::varchar as source_sha256, null::varchar as source_mode, "
+                    "null::boolean as is_sample from incoming"
+                )
+                con.unregister("incoming")
+            counts[spec.name] = con.execute(f"select count(*) from raw.{spec.name}").fetchall()[0][0]
+            con.execute(
+                "update meta.source_loads set source_mode = 'skipped', run_id = ?, loaded_at = ? where table_name = ?",
+                [run_id, utcnow(), f"raw.{spec.name}"],
+            )
+            if spec.name not in existing:
+                con.execute(
+                    "insert into meta.source_loads values (?, ?, 0, '[]', 'skipped', false, ?, ?)",
+                    [source.name, f"raw.{spec.name}", run_id, utcnow()],
+                )
+    warehouse.record_report(run_id, f"load-{source.name}", {"kind": "load", "source": source.name, "skipped": reason,
+                                                            "tables": {f"raw.{k}": v for k, v in counts.items()}})
+    return counts

@@ -3,7 +3,8 @@
 
 import dagster as dg
 
-from orchestration.loading import load_raw_tables
+from orchestration.errors import SourceSkipped
+from orchestration.loading import keep_raw_tables, load_raw_tables
 from orchestration.resources import WarehouseResource
 from orchestration.settings import LIVE
 from orchestration.sources.base import Source, optional_file_note
@@ -47,7 +48,18 @@ def build_source_assets(source: Source) -> dg.AssetsDefinition:
         mode = warehouse.mode()
         context.log.info(f"[{source.name}] reading from {mode.describe()}")
         session = warehouse.http() if mode.kind == LIVE else None
-        landed = source.land(warehouse.landing(), mode, session)
+        try:
+            landed = source.land(warehouse.landing(), mode, session)
+        except SourceSkipped as notice:
+            context.log.warning(f"skipped: {notice}")
+            counts = keep_raw_tables(warehouse.store(), context.run_id, source, notice.cause)
+            for table in source.tables:
+                yield dg.MaterializeResult(
+                    asset_key=raw_key(table.name),
+                    metadata={"dagster/row_count": counts[table.name], "skipped": notice.cause,
+                              "table": f"raw.{table.name}"},
+                )
+            return
         for name, file in landed.items():
             context.log.info(f"[{source.name}] {name}: {file.size} bytes, sha256 {file.sha256[:12]}…, from {file.origin}")
         absent = optional_file_note(source, landed)

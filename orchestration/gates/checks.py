@@ -36,10 +36,10 @@ def gx_check(key: dg.AssetKey) -> dg.AssetChecksDefinition:
         run_id = context.op_execution_context.run_id
         previous = previous_row_counts(store, [table])[table]
         with store.connect(run_id) as con:
-            if _supplied_absent(con, table):
-                previous = None  # an optional file not supplied this run: empty on purpose, no floor
-                context.log.warning(f"{table}: its optional publisher file was not supplied; the table is empty")
-            result = validate_table(con, table, previous)
+            not_loaded = _not_loaded(con, table)
+            if not_loaded:
+                context.log.warning(f"{table}: not loaded this run (optional file absent or source skipped)")
+            result = validate_table(con, table, previous, not_loaded=not_loaded)
         store.record_report(run_id, f"gate-{table}", {"kind": "gate", **result.as_dict()})
         log = context.log.info if result.passed else context.log.error
         log(result.summary())
@@ -64,9 +64,9 @@ def gx_check(key: dg.AssetKey) -> dg.AssetChecksDefinition:
     return _gate
 
 
-def _supplied_absent(con, table: str) -> bool:
+def _not_loaded(con, table: str) -> bool:
     rows = con.execute("select source_mode from meta.source_loads where table_name = ?", [table]).fetchall()
-    return bool(rows and rows[0][0] == "absent")
+    return bool(rows and rows[0][0] in ("absent", "skipped"))
 
 
 def gx_checks(keys: Iterable[dg.AssetKey]) -> list[dg.AssetChecksDefinition]:

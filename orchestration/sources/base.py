@@ -55,6 +55,7 @@ class Source:
     parse: Callable[[Mapping[str, LandedFile]], dict[str, pa.Table]]
     base_url: str = ""  # WAREHOUSE_<NAME>_BASE_URL overrides it (a mirror, or a local test server)
     docs_url: str = ""
+    parse_empty_ok: bool = False  # parse({}) gives empty tables with the right columns (skippable sources)
     extra: dict = field(default_factory=dict)
 
     def live_base_url(self) -> str:
