@@ -1,9 +1,9 @@
 """Great Expectations gates over whole DuckDB tables.
 
 GX's SQL datasource cannot validate DuckDB (it closes the connection before reading results, so
-every expectation errors: GX issues 10738 and 11579). The gate therefore reads the whole table
-once, through Arrow, into a single pandas frame and validates it with GX's pandas datasource:
-every row is seen, and the table is held in Python memory once.
+every expectation errors: GX issues 10738 and 11579). The gate therefore validates with GX's
+pandas datasource, reading every row but only the columns each group of expectations needs, one
+group at a time: every row is seen, and the table is never held whole in Python memory.
 
 Suites live in `expectations/<schema>.<table>.json`. Two suite parameters are filled at run time:
 `row_count_floor` (half of the last published row count, never below `meta.min_rows`) and `today`
@@ -13,6 +13,7 @@ a data failure; either one fails the gate.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
@@ -37,6 +38,7 @@ class Outcome:
     column: str | None
     status: str  # passed | failed | errored
     detail: str
+    unexpected_count: int = 0
 
 
 @dataclass
@@ -102,55 +104,171 @@ def _batch_definition():
     return asset.add_batch_definition_whole_dataframe("whole_table")
 
 
+SCHEMA_EXPECTATIONS = {
+    "expect_table_columns_to_match_ordered_list",
+    "expect_table_columns_to_match_set",
+    "expect_table_column_count_to_equal",
+    "expect_table_column_count_to_be_between",
+    "expect_column_to_exist",
+}
+
+
+def columns_needed(expectation: dict) -> tuple[str, ...] | None:
+    """The columns an expectation reads; None for schema-only ones; () for row-count ones."""
+    kwargs = expectation["kwargs"]
+    if expectation["type"] in SCHEMA_EXPECTATIONS:
+        return None
+    if "column" in kwargs:
+        return (kwargs["column"],)
+    if "column_A" in kwargs:
+        return (kwargs["column_A"], kwargs["column_B"])
+    if "column_list" in kwargs:
+        return tuple(kwargs["column_list"])
+    return ()
+
+
+CHUNK_ROWS = 200_000
+# Column-map expectations that still need the whole column at once (not decidable row by row).
+WHOLE_COLUMN = {
+    "expect_column_values_to_be_unique",
+    "expect_compound_columns_to_be_unique",
+    "expect_multicolumn_values_to_be_unique",
+}
+
+
+def row_local(expectation: dict) -> bool:
+    """True when the expectation is decided row by row, so it can be validated in chunks."""
+    from great_expectations.expectations.expectation import ColumnMapExpectation
+    from great_expectations.expectations.registry import get_expectation_impl
+
+    if expectation["type"] in WHOLE_COLUMN or "mostly" in expectation["kwargs"]:
+        return False
+    return issubclass(get_expectation_impl(expectation["type"]), ColumnMapExpectation)
+
+
 def validate_table(
     con: duckdb.DuckDBPyConnection, table: str, previous_rows: int | None, not_loaded: bool = False
 ) -> GateResult:
     """Validate every row of `table` against its suite; never raises for a data problem.
 
-    `not_loaded`: the table was not loaded this run (optional file absent, source skipped), so
-    no row-count floor applies; every other expectation still does.
+    Expectations are grouped by the columns they read. Row-by-row expectations (not null, in set,
+    regex, lengths, ranges) stream over every row in chunks of CHUNK_ROWS; the others (unique,
+    row count, schema) get the whole of just the columns they need. Every row is seen, and Python
+    never holds the table whole (benchmarks/gate_memory.py). `not_loaded`: the table was not loaded
+    this run (optional file absent, source skipped), so no row-count floor applies.
     """
-    from great_expectations.core import ExpectationSuite
-
     suite_json = load_suite(table)
     floor = 0 if not_loaded else row_count_floor(suite_json, previous_rows)
-    frame = _frame(con, table)
-    result = GateResult(suite_json["name"], table, len(frame), floor, previous_rows)
-    suite = ExpectationSuite(name=suite_json["name"], expectations=suite_json["expectations"])
+    row_count = con.execute(f"select count(*) from {table}").fetchall()[0][0]
+    result = GateResult(suite_json["name"], table, row_count, floor, previous_rows)
+    parameters = {
+        "row_count_floor": floor,
+        "today": date.today().isoformat(),
+        "today_end": f"{date.today().isoformat()}T23:59:59",
+    }
+    groups: dict[tuple, list[dict]] = {}
+    for expectation in suite_json["expectations"]:
+        columns = columns_needed(expectation)
+        chunked = columns is not None and bool(columns) and row_local(expectation)
+        groups.setdefault((columns, chunked), []).append(expectation)
+    for (columns, chunked), expectations in groups.items():
+        merged: dict[int, Outcome] = {}
+        try:
+            for frame in _frames(con, table, columns, CHUNK_ROWS if chunked else None):
+                for index, outcome in enumerate(_validate_frame(suite_json["name"], frame, expectations, parameters)):
+                    merged[index] = _merge(merged.get(index), outcome)
+                del frame
+        except duckdb.Error as exc:
+            message = str(exc).strip().splitlines()[0]
+            merged = {
+                i: Outcome(e["type"], e["kwargs"].get("column"), "errored", message) for i, e in enumerate(expectations)
+            }
+        result.outcomes.extend(merged[i] for i in sorted(merged))
+        gc.collect()
+    return result
+
+
+def _merge(seen: "Outcome | None", new: "Outcome") -> "Outcome":
+    """Combine one expectation's outcomes over chunks: errored beats failed beats passed."""
+    if seen is None:
+        return new
+    rank = {"passed": 0, "failed": 1, "errored": 2}
+    worst = seen if rank[seen.status] >= rank[new.status] else new
+    if seen.status == new.status == "failed":
+        return Outcome(
+            seen.expectation, seen.column, "failed", f"{seen.detail}; {new.detail}"[:500],
+            seen.unexpected_count + new.unexpected_count,
+        )
+    return worst
+
+
+def _validate_frame(name: str, frame, expectations: list[dict], parameters: dict) -> list[Outcome]:
+    """Outcomes in the order of `expectations`."""
+    from great_expectations.core import ExpectationSuite
+
+    suite = ExpectationSuite(name=name, expectations=expectations)
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
-    validation = batch.validate(
-        suite,
-        result_format="SUMMARY",
-        expectation_parameters={
-            "row_count_floor": floor,
-            "today": date.today().isoformat(),
-            "today_end": f"{date.today().isoformat()}T23:59:59",
-        },
-    )
+    validation = batch.validate(suite, result_format="SUMMARY", expectation_parameters=parameters)
+    by_config = {}
     for item in validation.results:
         config = item.expectation_config
         column = config.kwargs.get("column")
         error = _exception_message(item.exception_info)
         if error:
-            result.outcomes.append(Outcome(config.type, column, "errored", error))
+            outcome = Outcome(config.type, column, "errored", error)
         elif item.success:
-            result.outcomes.append(Outcome(config.type, column, "passed", ""))
+            outcome = Outcome(config.type, column, "passed", "")
         else:
-            result.outcomes.append(Outcome(config.type, column, "failed", _failure_detail(item.result)))
-    del frame
-    return result
+            outcome = Outcome(
+                config.type, column, "failed", _failure_detail(item.result), int(item.result.get("unexpected_count") or 0)
+            )
+        by_config.setdefault(_result_key(config.type, config.kwargs), []).append(outcome)
+    # GX returns results in its own order and with suite parameters substituted: match on
+    # type, column and argument names, in suite order among equals
+    return [by_config[_result_key(e["type"], e["kwargs"])].pop(0) for e in expectations]
 
 
-def _frame(con: duckdb.DuckDBPyConnection, table: str):
-    """The whole table as one pandas frame, dates and timestamps as Python objects GX can compare.
+def _result_key(kind: str, kwargs) -> tuple:
+    return kind, kwargs.get("column"), tuple(sorted(k for k in kwargs if k != "batch_id"))
 
-    DuckDB hands DATE over as datetime64 and TIMESTAMPTZ as tz-aware datetime64; GX compares
-    bounds parsed from the suite as naive dates/datetimes, so both are normalised (UTC, naive).
-    """
-    relation = con.sql(f"select * from {table}")
+
+def _frames(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...] | None, chunk_rows: int | None):
+    """Frames over every row of `columns`: one frame, or a stream of chunks of `chunk_rows` rows."""
+    if chunk_rows is None:
+        yield _frame(con, table, columns)
+        return
+    relation = con.sql(f"select {', '.join(_quote(c) for c in dict.fromkeys(columns))} from {table}")
     kinds = dict(zip(relation.columns, (str(t) for t in relation.types)))
-    frame = relation.df()
+    reader = relation.fetch_arrow_reader(chunk_rows)
+    seen_any = False
+    for batch in reader:
+        seen_any = True
+        yield _normalise(batch.to_pandas(), kinds)
+    if not seen_any:
+        yield _normalise(relation.limit(0).fetch_arrow_table().to_pandas(), kinds)
+
+
+def _frame(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...] | None):
+    """Every row of `columns` (None: no rows, all columns; (): one tiny column) as a pandas frame.
+
+    Dates and timestamps become Python objects GX can compare with the suite's bounds: DuckDB
+    hands DATE over as datetime64 and TIMESTAMPTZ as tz-aware datetime64 (normalised to UTC, naive).
+    """
+    if columns is None:
+        relation = con.sql(f"select * from {table} limit 0")
+    elif not columns:
+        relation = con.sql(f"select true as _row from {table}")
+    else:
+        relation = con.sql(f"select {', '.join(_quote(c) for c in dict.fromkeys(columns))} from {table}")
+    kinds = dict(zip(relation.columns, (str(t) for t in relation.types)))
+    # through Arrow: strings stay in Arrow buffers (pandas' pyarrow-backed str), not Python objects
+    return _normalise(relation.fetch_arrow_table().to_pandas(), kinds)
+
+
+def _normalise(frame, kinds: dict[str, str]):
     for column, kind in kinds.items():
+        if not pd.api.types.is_datetime64_any_dtype(frame[column]):
+            continue  # Arrow already gave datetime.date objects (or the column is not temporal)
         if kind == "DATE":
             frame[column] = frame[column].dt.date.astype(object)
         elif kind.startswith("TIMESTAMP"):
@@ -159,6 +277,10 @@ def _frame(con: duckdb.DuckDBPyConnection, table: str):
                 values = values.dt.tz_convert("UTC").dt.tz_localize(None)
             frame[column] = pd.Series(values.dt.to_pydatetime(), index=frame.index, dtype=object)
     return frame
+
+
+def _quote(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
 
 
 def _exception_message(info) -> str:
