@@ -43,6 +43,10 @@ def write_run_report(store: Warehouse, run_id: str, *, published: bool, error: s
         "gates": [p for p in pieces if p.get("kind") == "gate"],
         "tables": table_counts(layout.published) if published else {},
     }
+    if not published:
+        # what the failed build held, for diagnosis (never published)
+        failed = layout.builds / "failed-latest" / "warehouse.duckdb"
+        report["build_tables"] = table_counts(failed) if failed.exists() else {}
     layout.run_reports.mkdir(parents=True, exist_ok=True)
     text = json.dumps(report, indent=2, default=str)
     (layout.run_reports / f"{run_id}.json").write_text(text)
