@@ -21,6 +21,10 @@ class AccessDenied(FetchError):
     """The publisher refused access (HTTP 401/403, e.g. a bot challenge): never worked around."""
 
 
+class NotFound(FetchError):
+    """The publisher answered 404: for an optional file, it is simply not published."""
+
+
 class FormatError(SourceError):
     """The bytes arrived but are not in the publisher's format (HTML page, empty, truncated...)."""
 

@@ -20,7 +20,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from orchestration.errors import AccessDenied, FetchError
+from orchestration.errors import AccessDenied, FetchError, NotFound
 
 USER_AGENT = (
     "iraq-iran-sanctions-warehouse/0.1 (open-source research warehouse; "
@@ -146,6 +146,8 @@ def download(
                 "(access control or bot challenge). Not retried and not worked around; "
                 "try again later or use a directory of files (WAREHOUSE_SOURCES=<dir>).",
             )
+        if response.status_code == 404:
+            raise NotFound(source, shown, "HTTP 404 Not Found")
         if response.status_code >= 400:
             raise FetchError(source, shown, f"HTTP {response.status_code} {response.reason}")
         digest = hashlib.sha256()

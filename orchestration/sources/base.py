@@ -19,7 +19,7 @@ from typing import Callable, Mapping
 import pyarrow as pa
 import requests
 
-from orchestration.errors import FetchError
+from orchestration.errors import FetchError, NotFound
 from orchestration.landing import LandedFile, LandingZone
 from orchestration.settings import BUNDLED, LIVE, SAMPLE_DIR, SourceMode
 
@@ -71,9 +71,13 @@ class Source:
             if mode.kind == LIVE:
                 if session is None:
                     raise FetchError(self.name, spec.name, "live mode needs an HTTP session")
-                landed[spec.name] = zone.land_url(
-                    session, self.name, spec.name, self.url_of(spec), spec.expect, encoding=spec.encoding
-                )
+                try:
+                    landed[spec.name] = zone.land_url(
+                        session, self.name, spec.name, self.url_of(spec), spec.expect, encoding=spec.encoding
+                    )
+                except NotFound:
+                    if spec.required:
+                        raise
                 continue
             folder = SAMPLE_DIR / self.name if mode.kind == BUNDLED else Path(mode.directory) / self.name  # type: ignore[arg-type]
             path = folder / spec.name

@@ -95,10 +95,16 @@ def read_ofac_csv(path: Path, name: str, columns: Mapping[str, str]) -> pa.Table
         body = _without_eof_marker(path, name, Path(tmp) / name)
         con = duckdb.connect()
         try:
+            # Read every field as text and turn the null marker into NULL afterwards: given
+            # `nullstr`, DuckDB's strict reader silently drops an extra trailing field that holds
+            # the null marker, so a new all-null column would pass unnoticed.
+            typed = ", ".join(
+                f"cast(nullif({column}, $null) as {kind}) as {column}" for column, kind in columns.items()
+            )
             return con.sql(
-                "select * from read_csv($path, header = false, columns = $columns, delim = ',', "
-                "quote = '\"', escape = '\"', nullstr = $null, auto_detect = false, strict_mode = true)",
-                params={"path": str(body), "columns": dict(columns), "null": NULL_MARKER},
+                f"select {typed} from read_csv($path, header = false, columns = $columns, delim = ',', "
+                "quote = '\"', escape = '\"', auto_detect = false, strict_mode = true)",
+                params={"path": str(body), "columns": {c: "VARCHAR" for c in columns}, "null": NULL_MARKER},
             ).fetch_arrow_table()
         except duckdb.Error as exc:
             first = str(exc).strip().splitlines()

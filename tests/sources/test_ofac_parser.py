@@ -122,3 +122,11 @@ def test_payload_checks(tmp_path, data, message):
     with pytest.raises(FormatError, match=message) as error:
         check_payload("ofac", "SDN.CSV", write(tmp_path, data), "csv")
     assert str(error.value).startswith("[ofac] SDN.CSV:")
+
+
+def test_new_all_null_trailing_column_is_rejected(tmp_path):
+    # DuckDB's strict reader drops an extra trailing field equal to its `nullstr`; ours must not
+    lines = sample_bytes()[:-1].split(b"\r\n")[:-1]
+    data = b"\r\n".join(line + b",-0- " for line in lines) + b"\r\n\x1a"
+    with pytest.raises(FormatError, match="12-column layout"):
+        read_ofac_csv(write(tmp_path, data), "SDN.CSV", SDN_COLUMNS)
