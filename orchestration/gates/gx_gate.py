@@ -128,6 +128,7 @@ def columns_needed(expectation: dict) -> tuple[str, ...] | None:
 
 
 CHUNK_ROWS = 200_000
+ALL_COLUMNS = ("*",)
 # Column-map expectations that still need the whole column at once (not decidable row by row).
 WHOLE_COLUMN = {
     "expect_column_values_to_be_unique",
@@ -167,7 +168,11 @@ def validate_table(
         "today_end": f"{date.today().isoformat()}T23:59:59",
     }
     groups: dict[tuple, list[dict]] = {}
-    for expectation in suite_json["expectations"]:
+    if row_count <= CHUNK_ROWS:
+        # small enough to hold whole: one GX validation over every column (GX's per-call cost
+        # dominates on small tables)
+        groups[(ALL_COLUMNS, False)] = list(suite_json["expectations"])
+    for expectation in suite_json["expectations"] if row_count > CHUNK_ROWS else ():
         columns = columns_needed(expectation)
         chunked = columns is not None and bool(columns) and row_local(expectation)
         groups.setdefault((columns, chunked), []).append(expectation)
@@ -249,12 +254,14 @@ def _frames(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...]
 
 
 def _frame(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...] | None):
-    """Every row of `columns` (None: no rows, all columns; (): one tiny column) as a pandas frame.
+    """Every row of `columns` (("*",): all; None: no rows, all columns; (): one tiny column) as a frame.
 
     Dates and timestamps become Python objects GX can compare with the suite's bounds: DuckDB
     hands DATE over as datetime64 and TIMESTAMPTZ as tz-aware datetime64 (normalised to UTC, naive).
     """
-    if columns is None:
+    if columns == ALL_COLUMNS:
+        relation = con.sql(f"select * from {table}")
+    elif columns is None:
         relation = con.sql(f"select * from {table} limit 0")
     elif not columns:
         relation = con.sql(f"select true as _row from {table}")

@@ -107,3 +107,28 @@ def test_dates_in_the_future_fail(con, suites):
 def test_missing_suite_is_an_error(con, suites):
     with pytest.raises(gx_gate.SuiteMissing, match="raw.nothing"):
         gx_gate.load_suite("raw.nothing")
+
+
+def test_chunked_path_merges_chunks_and_reports_missing_columns(con, suites, monkeypatch):
+    monkeypatch.setattr(gx_gate, "CHUNK_ROWS", 10)  # 25 rows: three chunks, grouped by column
+    con.execute("create table raw.t as select (range % 24)::integer as id, 'ok' as kind from range(25)")
+    con.execute("update raw.t set kind = 'bad' where id in (3, 23)")
+    suites(
+        "raw.t",
+        [
+            FLOOR,
+            {"type": "expect_table_columns_to_match_ordered_list", "kwargs": {"column_list": ["id", "kind"]}},
+            {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "id"}},
+            {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "kind", "value_set": ["ok"]}},
+            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "gone"}},
+        ],
+    )
+    result = gx_gate.validate_table(con, "raw.t", previous_rows=None)
+    by_type = {o.expectation: o for o in result.outcomes}
+    assert by_type["expect_table_row_count_to_be_between"].status == "passed"
+    assert by_type["expect_table_columns_to_match_ordered_list"].status == "passed"
+    assert by_type["expect_column_values_to_be_unique"].status == "failed"  # rows 0 and 24 (id 0) sit in different chunks
+    in_set = by_type["expect_column_values_to_be_in_set"]
+    assert in_set.status == "failed" and in_set.unexpected_count == 2  # rows 3 and 23: chunks one and three
+    assert by_type["expect_column_values_to_not_be_null"].status == "errored"
+    assert "gone" in by_type["expect_column_values_to_not_be_null"].detail
