@@ -130,22 +130,36 @@ def _run_refresh(names: list[str] | None) -> int:
 
 
 def _failures(result) -> list[str]:
+    """One line per cause: failed steps, and failed gates with the expectations that failed."""
+    from orchestration.sources import SOURCES
+
+    owner = {f"raw.{t.name}": name for name, source in SOURCES.items() for t in source.tables}
     problems = []
     for event in result.all_events:
-        if event.event_type_value == "STEP_FAILURE":
-            error = event.event_specific_data.error
-            cause = error
-            while cause.cause is not None and "DagsterExecutionStepExecutionError" in (cause.cls_name or ""):
-                cause = cause.cause
-            message = [line for line in (cause.message or "").strip().splitlines() if line.strip()]
-            shown = "\n    ".join(message[:15]) if message else cause.cls_name
-            problems.append(f"{event.step_key}: {shown}")
+        if event.event_type_value != "STEP_FAILURE":
+            continue
+        cause = event.event_specific_data.error
+        if "DagsterAssetCheckFailedError" in (cause.cls_name or ""):
+            continue  # reported below, with what the gate found
+        while cause.cause is not None and "DagsterExecutionStepExecutionError" in (cause.cls_name or ""):
+            cause = cause.cause
+        message = [line for line in (cause.message or "").strip().splitlines() if line.strip()]
+        shown = "\n    ".join(message[:15]) if message else cause.cls_name
+        problems.append(f"{event.step_key}: {shown}")
     for evaluation in result.get_asset_check_evaluations():
-        if not evaluation.passed:
-            desc = evaluation.description or ""
-            details = evaluation.metadata.get("problems")
-            shown = json.dumps(details.value)[:800] if details is not None else ""
-            problems.append(f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed: {desc} {shown}")
+        if evaluation.passed:
+            continue
+        table = ".".join(evaluation.asset_key.path)
+        source = f"[{owner[table]}] " if table in owner else ""
+        details = evaluation.metadata.get("problems")
+        bad = [
+            f"{p['status']} {p['expectation']}({p['column'] or ''}): {p['detail']}"
+            for p in (details.value if details is not None else [])
+        ]
+        problems.append(
+            f"{source}{table}: quality gate {evaluation.check_name} failed ({evaluation.description}):\n      "
+            + "\n      ".join(bad[:10])
+        )
     return problems
 
 

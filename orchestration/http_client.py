@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3 import exceptions as urllib3_exceptions
 from urllib3.util.retry import Retry
 
 from orchestration.errors import AccessDenied, FetchError, NotFound
@@ -65,6 +66,7 @@ def make_session(settings: HttpSettings | None = None) -> requests.Session:
         status_forcelist=RETRY_STATUSES,
         allowed_methods=frozenset({"GET", "HEAD"}),
         respect_retry_after_header=True,
+        retry_after_max=int(settings.backoff_max),  # a huge Retry-After must not stall a refresh for hours
         raise_on_status=True,
     )
     session = requests.Session()
@@ -133,9 +135,9 @@ def download(
             source, shown, f"timed out (connect/read timeout {timeout}s): {redact_text(_reason(exc), secrets)}"
         ) from None
     except requests.exceptions.ConnectionError as exc:
-        raise FetchError(
-            source, shown, f"connection failed: {redact_text(_reason(exc), secrets)}"
-        ) from None
+        # with retries on, a read or connect timeout arrives wrapped as a ConnectionError
+        what = "timed out" if _is_timeout(exc) else "connection failed"
+        raise FetchError(source, shown, f"{what}: {redact_text(_reason(exc), secrets)}") from None
 
     with response:
         if response.status_code in (401, 403):
@@ -160,8 +162,10 @@ def download(
                     digest.update(chunk)
                     size += len(chunk)
         except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError) as exc:
+            arrived = response.raw.tell() if hasattr(response.raw, "tell") else size
+            what = "timed out while reading the body" if _is_timeout(exc) else "body truncated"
             raise FetchError(
-                source, shown, f"body truncated after {size} bytes: {redact_text(_reason(exc), secrets)}"
+                source, shown, f"{what} after {arrived} bytes: {redact_text(_reason(exc), secrets)}"
             ) from None
         except requests.exceptions.Timeout as exc:
             raise FetchError(source, shown, f"timed out while reading the body after {size} bytes") from exc
@@ -176,6 +180,20 @@ def download(
             size=size,
             sha256=digest.hexdigest(),
         )
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    """Whether a (possibly wrapped) requests/urllib3 error is a connect or read timeout."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, urllib3_exceptions.NewConnectionError):
+            return False  # a subclass of ConnectTimeoutError in urllib3, but a refusal, not a timeout
+        if isinstance(exc, (TimeoutError, requests.exceptions.Timeout, urllib3_exceptions.TimeoutError)):
+            return True
+        inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
+        exc = getattr(exc, "reason", None) or inner or exc.__cause__ or exc.__context__
+    return False
 
 
 def _reason(exc: Exception) -> str:
