@@ -127,6 +127,14 @@ class LandingZone:
                 size += len(chunk)
         return self._commit(source, name, tmp, digest.hexdigest(), size, str(src), mode, expect, encoding)
 
+    def land_bytes(
+        self, source: str, name: str, data: bytes, origin: str, mode: str, expect: str, encoding: str = "utf-8"
+    ) -> LandedFile:
+        """Archive bytes a source had to rewrite first (e.g. an API answer with its key redacted)."""
+        tmp = self._incoming()
+        tmp.write_bytes(data)
+        return self._commit(source, name, tmp, hashlib.sha256(data).hexdigest(), len(data), origin, mode, expect, encoding)
+
     def land_url(
         self,
         session: requests.Session,

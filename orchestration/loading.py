@@ -8,10 +8,10 @@ from typing import Mapping
 import pyarrow as pa
 
 from orchestration.landing import LandedFile
-from orchestration.sources.base import Source
+from orchestration.sources.base import PROVENANCE_TYPES, Source
 from orchestration.warehouse import Warehouse, utcnow
 
-PROVENANCE_COLUMNS = ("source_file", "source_url", "fetched_at", "source_sha256", "source_mode", "is_sample")
+PROVENANCE_COLUMNS = tuple(PROVENANCE_TYPES)
 
 
 def previous_row_counts(warehouse: Warehouse, tables: list[str]) -> dict[str, int | None]:

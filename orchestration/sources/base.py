@@ -24,6 +24,17 @@ from orchestration.landing import LandedFile, LandingZone
 from orchestration.settings import BUNDLED, LIVE, SAMPLE_DIR, SourceMode
 
 
+# The provenance every raw row carries; multi-file parsers attach it per row themselves.
+PROVENANCE_TYPES = {
+    "source_file": pa.string(),
+    "source_url": pa.string(),
+    "fetched_at": pa.timestamp("us", tz="UTC"),
+    "source_sha256": pa.string(),
+    "source_mode": pa.string(),
+    "is_sample": pa.bool_(),
+}
+
+
 @dataclass(frozen=True)
 class PublisherFile:
     name: str  # exactly as the publisher names it: directory mode looks for <dir>/<source>/<name>

@@ -1,0 +1,261 @@
+"""IMF International Trade in Goods by partner (IMTS, successor of DOTS) over SDMX-CSV, keyless.
+
+One request per series key, each landed as its own file named after the key:
+
+    GET https://api.imf.org/external/sdmx/2.1/data/IMF.STA,IMTS/{COUNTRY}.{INDICATOR}.{COUNTERPART}.M?startPeriod=2015
+    Accept: application/vnd.sdmx.data+csv;version=1.0.0
+    landed (and read in directory mode) as  <dir>/imf/IMTS_{COUNTRY}.{INDICATOR}.{COUNTERPART}.M.csv
+
+e.g. `IMTS_IRQ.MG_CIF_USD.IRN.M.csv` (Iraq's imports from Iran). The keys: Iraq with Iran and
+with the World (`G001`), Iran with Iraq, and the World and Iraq's main partners (TUR, CHN, IND,
+ARE, KOR, USA) with Iraq, each for imports (`MG_CIF_USD`) and exports (`XG_FOB_USD`).
+
+The publisher's format (DOMAIN.md 2.3): SDMX-CSV 1.0 with the header
+`DATAFLOW,COUNTRY,INDICATOR,COUNTERPART_COUNTRY,FREQUENCY,TIME_PERIOD,OBS_VALUE,SCALE,PRECISION,
+DECIMALS_DISPLAYED,TRADE_FLOW,VALUATION,UNIT,DERIVATION_TYPE,OVERLAP,STATUS`; monthly periods
+look like `2025-M01`; OBS_VALUE is in whole US dollars (SCALE is for display only). Columns are
+read by name; a missing or unknown column, an SDMX-ML (XML) answer where CSV was asked for, a
+series that is not the one requested, a period in the future, or the same observation twice
+each stop the run. DERIVATION_TYPE and STATUS are kept as published: most Iraq and Iran figures
+are IMF estimates built from partner reports, and the marts say so.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Mapping
+
+import duckdb
+import pyarrow as pa
+import requests
+
+from orchestration.errors import FetchError, FormatError
+from orchestration.landing import LandedFile, LandingZone
+from orchestration.settings import LIVE, SourceMode
+from orchestration.sources.base import PROVENANCE_TYPES, PublisherFile, RawTable, Source
+
+SOURCE = "imf"
+API = "https://api.imf.org/external/sdmx/2.1/data/IMF.STA,IMTS"
+ACCEPT = "application/vnd.sdmx.data+csv;version=1.0.0"
+START_PERIOD = "2015"
+FREQUENCY = "M"
+WORLD = "G001"  # IMF's code for the World as counterpart or reporter
+
+IMPORTS = "MG_CIF_USD"
+EXPORTS = "XG_FOB_USD"
+MAIN_PARTNERS = ("TUR", "CHN", "IND", "ARE", "KOR", "USA")
+
+# SDMX-CSV columns as documented, with the raw table's names and types (read by name, any order).
+COLUMNS = {
+    "DATAFLOW": ("dataflow", "VARCHAR"),
+    "COUNTRY": ("country", "VARCHAR"),
+    "INDICATOR": ("indicator", "VARCHAR"),
+    "COUNTERPART_COUNTRY": ("counterpart_country", "VARCHAR"),
+    "FREQUENCY": ("frequency", "VARCHAR"),
+    "TIME_PERIOD": ("time_period", "VARCHAR"),
+    "OBS_VALUE": ("obs_value", "DOUBLE"),
+    "SCALE": ("scale", "VARCHAR"),
+    "PRECISION": ("precision", "VARCHAR"),
+    "DECIMALS_DISPLAYED": ("decimals_displayed", "VARCHAR"),
+    "TRADE_FLOW": ("trade_flow", "VARCHAR"),
+    "VALUATION": ("valuation", "VARCHAR"),
+    "UNIT": ("unit", "VARCHAR"),
+    "DERIVATION_TYPE": ("derivation_type", "VARCHAR"),
+    "OVERLAP": ("overlap", "VARCHAR"),
+    "STATUS": ("status", "VARCHAR"),
+}
+KEY = ("country", "indicator", "counterpart_country", "frequency", "time_period")
+PROVENANCE = tuple(PROVENANCE_TYPES)
+MONTHLY_PERIOD = re.compile(r"^(\d{4})-M(0[1-9]|1[0-2])$")
+TABLE = "imf_imts_trade"
+
+
+@dataclass(frozen=True)
+class SeriesQuery:
+    """One IMTS series key: who reports, which flow, with whom."""
+
+    country: str
+    indicator: str
+    counterpart: str
+    frequency: str = FREQUENCY
+
+    @property
+    def key(self) -> str:
+        return f"{self.country}.{self.indicator}.{self.counterpart}.{self.frequency}"
+
+    @property
+    def file_name(self) -> str:
+        return f"IMTS_{self.key}.csv"
+
+    @property
+    def path(self) -> str:
+        return f"{self.key}?startPeriod={START_PERIOD}"
+
+
+def _queries() -> tuple[SeriesQuery, ...]:
+    pairs = [("IRQ", "IRN"), ("IRN", "IRQ"), ("IRQ", WORLD)]
+    pairs += [(partner, "IRQ") for partner in (WORLD, *MAIN_PARTNERS)]
+    return tuple(SeriesQuery(c, i, p) for c, p in pairs for i in (IMPORTS, EXPORTS))
+
+
+QUERIES = _queries()
+QUERY_BY_FILE = {q.file_name: q for q in QUERIES}
+FILES = tuple(PublisherFile(q.file_name, q.path, "csv") for q in QUERIES)
+TABLES = (
+    RawTable(
+        TABLE,
+        "IMF IMTS monthly goods trade of Iraq and Iran with each other, Iraq's totals, and partners' "
+        "reports on Iraq (SDMX-CSV), one row per series and month, DERIVATION_TYPE / STATUS kept",
+        KEY,
+        tuple(q.file_name for q in QUERIES),
+    ),
+)
+
+
+class ImfSource(Source):
+    """Keyless SDMX: the base landing, plus the Accept header that asks for SDMX-CSV."""
+
+    def land(self, zone: LandingZone, mode: SourceMode, session: requests.Session | None) -> dict[str, LandedFile]:
+        if mode.kind != LIVE:
+            return _explain_xml(lambda: super(ImfSource, self).land(zone, mode, session))
+        if session is None:
+            raise FetchError(self.name, "IMTS", "live mode needs an HTTP session")
+        landed: dict[str, LandedFile] = {}
+        for spec in self.files:
+            landed[spec.name] = _explain_xml(
+                lambda spec=spec: zone.land_url(
+                    session, self.name, spec.name, self.url_of(spec), "csv", headers={"Accept": ACCEPT}
+                )
+            )
+        return landed
+
+
+def _explain_xml(fetch):
+    """An SDMX-ML answer where SDMX-CSV was asked for gets a cause that says so."""
+    try:
+        return fetch()
+    except FormatError as exc:
+        if "XML" not in exc.cause:
+            raise
+        raise FormatError(
+            SOURCE,
+            exc.subject,
+            f"the SDMX answer is SDMX-ML (XML), but SDMX-CSV was requested (Accept: {ACCEPT}); "
+            f"the API ignored the Accept header or sent an XML error message ({exc.cause})",
+        ) from None
+
+
+def read_imts_csv(landed: LandedFile) -> pa.Table:
+    """One landed SDMX-CSV answer as rows of the raw table (provenance included)."""
+    name = landed.name
+    query = QUERY_BY_FILE.get(name)
+    if query is None:
+        raise FormatError(SOURCE, name, "is not one of the IMTS series files this source requests")
+    header = _header(landed.path, name)
+    missing = [c for c in COLUMNS if c not in header]
+    unknown = [c for c in header if c not in COLUMNS]
+    if missing or unknown or len(set(header)) != len(header):
+        raise FormatError(
+            SOURCE,
+            name,
+            f"SDMX-CSV header does not match IMTS's documented columns: missing {missing or 'none'}, "
+            f"unknown {unknown or 'none'}",
+        )
+    selected = ", ".join(
+        f"cast(nullif(trim(\"{column}\"), '') as {kind}) as {raw}" for column, (raw, kind) in COLUMNS.items()
+    )
+    con = duckdb.connect()
+    try:
+        table = con.sql(
+            f"""
+            select {selected},
+                   $file::varchar as source_file, $url::varchar as source_url,
+                   $fetched_at::timestamptz as fetched_at, $sha256::varchar as source_sha256,
+                   $mode::varchar as source_mode, $is_sample::boolean as is_sample
+            from read_csv($path, header = true, columns = $columns, delim = ',', quote = '"',
+                          escape = '"', auto_detect = false, strict_mode = true)
+            """,
+            params={
+                "path": str(landed.path),
+                "columns": {column: "VARCHAR" for column in header},
+                "file": landed.name,
+                "url": landed.origin,
+                "fetched_at": landed.fetched_at,
+                "sha256": landed.sha256,
+                "mode": landed.mode,
+                "is_sample": landed.is_sample,
+            },
+        ).fetch_arrow_table()
+    except duckdb.Error as exc:
+        detail = " ".join(line.strip() for line in str(exc).strip().splitlines()[:3])
+        raise FormatError(SOURCE, name, f"is not valid IMTS SDMX-CSV: {detail}") from None
+    finally:
+        con.close()
+    _check_rows(table, query, name)
+    return table
+
+
+def _header(path: Path, name: str) -> list[str]:
+    with open(path, "rb") as handle:
+        first = handle.readline(1 << 16).decode("utf-8-sig").strip()
+    return [c.strip().strip('"') for c in first.split(",")] if first else []
+
+
+def _check_rows(table: pa.Table, query: SeriesQuery, name: str) -> None:
+    rows = table.select(["dataflow", "country", "indicator", "counterpart_country", "frequency", "time_period", "unit"])
+    this_month = date.today().replace(day=1)
+    for dataflow, country, indicator, counterpart, frequency, period, unit in zip(*(c.to_pylist() for c in rows.columns)):
+        got = f"{country}.{indicator}.{counterpart}.{frequency}"
+        if got != query.key:
+            raise FormatError(SOURCE, name, f"holds series {got}, but {query.key} was requested")
+        if not (dataflow or "").startswith("IMF.STA:IMTS"):
+            raise FormatError(SOURCE, name, f"DATAFLOW is {dataflow!r}, not IMF.STA:IMTS")
+        match = MONTHLY_PERIOD.match(period or "")
+        if not match:
+            raise FormatError(SOURCE, name, f"TIME_PERIOD {period!r} is not a monthly period like 2025-M01")
+        if date(int(match.group(1)), int(match.group(2)), 1) > this_month:
+            raise FormatError(SOURCE, name, f"TIME_PERIOD {period} is in the future (today is {date.today()})")
+        if unit != "USD":
+            raise FormatError(SOURCE, name, f"UNIT is {unit!r} in {period}, expected USD")
+
+
+def parse(landed: Mapping[str, LandedFile]) -> dict[str, pa.Table]:
+    """Every landed IMTS series as one raw table; the same observation twice is an error."""
+    parts = [read_imts_csv(landed[name]) for name in sorted(landed)]
+    if not parts:
+        raise FormatError(SOURCE, "IMTS", "no series files were landed")
+    table = pa.concat_tables(parts)
+    if table.num_rows == 0:
+        raise FormatError(SOURCE, "IMTS", "every series answer is empty (no observations at all)")
+    con = duckdb.connect()
+    try:
+        con.register("observations", table)
+        duplicate = con.execute(
+            f"select {', '.join(KEY)}, list(distinct source_file), count(*) from observations "
+            f"group by all having count(*) > 1 order by all limit 1"
+        ).fetchall()
+    finally:
+        con.close()
+    if duplicate:
+        *key, files, count = duplicate[0]
+        raise FormatError(
+            SOURCE,
+            ", ".join(files),
+            f"duplicate key: observation {'.'.join(key[:4])} {key[4]} appears {count} times",
+        )
+    return {TABLE: table}
+
+
+IMF = ImfSource(
+    name=SOURCE,
+    title="IMF International Trade in Goods by partner (IMTS), SDMX-CSV",
+    licence="IMF data: free reuse with attribution (IMF Terms of Use)",
+    files=FILES,
+    tables=TABLES,
+    parse=parse,
+    base_url=API,
+    docs_url="https://data.imf.org/en/Resource-Pages/IMF-API",
+)

@@ -1,0 +1,67 @@
+"""One published bundled warehouse shared by the oil tests, copied into each test's WAREHOUSE_HOME."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.cli import main
+
+
+@lru_cache(maxsize=1)
+def bundled_home() -> Path:
+    """A full `warehouse refresh` of the bundled sample, built once per test session."""
+    home = Path(tempfile.mkdtemp(prefix="oil-baseline-")) / "home"
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WAREHOUSE_HOME", str(home))
+        patch.setenv("WAREHOUSE_SOURCES", "bundled")
+        patch.delenv("DAGSTER_HOME", raising=False)
+        patch.delenv("EIA_API_KEY", raising=False)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(["refresh"])
+    assert code == 0, f"bundled baseline did not publish:\n{out.getvalue()[-3000:]}\n{err.getvalue()[-3000:]}"
+    return home
+
+
+def start_from_baseline(warehouse_home: Path) -> Path:
+    """Copy the published baseline into this test's WAREHOUSE_HOME; returns the published file."""
+    shutil.copytree(bundled_home(), warehouse_home, symlinks=True)
+    return warehouse_home / "warehouse.duckdb"
+
+
+def query(published: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def source_dir(tmp: Path, source: str, files: dict[str, bytes]) -> Path:
+    """A directory-mode root `<tmp>/src/` holding `<source>/<file>` for each file given."""
+    root = tmp / "src"
+    folder = root / source
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return root
+
+
+def tree_bytes(root: Path) -> bytes:
+    """Every byte under `root` (files only), for "the secret is nowhere" checks."""
+    chunks = []
+    for dirpath, _, names in os.walk(root):
+        for name in names:
+            path = Path(dirpath) / name
+            if path.is_file():
+                chunks.append(path.read_bytes())
+    return b"\n".join(chunks)

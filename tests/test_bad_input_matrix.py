@@ -1,0 +1,354 @@
+"""The bad-input matrix: every way a publisher's file can go wrong must fail loudly and publish nothing.
+
+Each case first copies a good published warehouse (built once per module), then runs
+`warehouse refresh --only <source>` (OFAC unless the case says otherwise) on bad input: a
+directory of publisher files made by editing the sample bytes, or a live run against a scripted
+server on 127.0.0.1. A failing case must exit non-zero,
+name the source or the file and the cause, leave the published file byte-identical, leave the
+history unchanged and record `published: false` in last_run.json.
+
+Adding a case is one `case(...)` line in CASES.
+
+The last two cases of CASES are regression tests of two bugs this matrix found:
+- "new trailing column of null markers": DuckDB's strict CSV reader, given `nullstr='-0- '`,
+  silently drops a 13th field equal to the null string, so OFAC adding a column that is `-0- `
+  everywhere was published as if nothing had changed (orchestration/sources/ofac.py).
+- "optional SDN_COMMENTS.CSV answers 404 in live mode": live mode fetched every file, optional or
+  not, so a 404 for the optional file failed the whole refresh (orchestration/sources/base.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import shutil
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+import pytest
+
+from orchestration.cli import main
+from orchestration.settings import SAMPLE_DIR
+from tests.conftest import SAMPLE_OFAC, ofac_dir, sample_ofac_files, sha256_of, shared_path
+from tests.http_fixture import Reply, ScriptedServer, http_server  # noqa: F401 (fixture)
+
+EXPORTS = "/exports"
+OFAC_FILES = ("SDN.CSV", "ADD.CSV", "ALT.CSV", "SDN_COMMENTS.CSV")
+REAL_18 = ("ofac", "snapshot-2024-01-18")
+EOF = b"\r\n\x1a"
+
+
+# -- the sample's bytes, edited -----------------------------------------------------------
+def sample(name: str = "SDN.CSV") -> bytes:
+    return (SAMPLE_OFAC / name).read_bytes()
+
+
+def rows_of(data: bytes) -> list[bytes]:
+    assert data.endswith(EOF), "OFAC files end with CRLF + 0x1A"
+    return data[: -len(EOF)].split(b"\r\n")
+
+
+def join_rows(rows: list[bytes]) -> bytes:
+    return b"\r\n".join(rows) + EOF
+
+
+def fields_of(row: bytes) -> list[bytes]:
+    """Split one CSV row into its raw field bytes (quotes kept), commas inside quotes respected."""
+    fields, current, quoted = [], bytearray(), False
+    for byte in row:
+        char = bytes([byte])
+        if char == b'"':
+            quoted = not quoted  # an escaped "" toggles twice
+        if char == b"," and not quoted:
+            fields.append(bytes(current))
+            current = bytearray()
+        else:
+            current += char
+    fields.append(bytes(current))
+    return fields
+
+
+def every_row(edit: Callable[[list[bytes]], list[bytes]]) -> Callable[[bytes], bytes]:
+    return lambda data: join_rows([b",".join(edit(fields_of(row))) for row in rows_of(data)])
+
+
+def cut_mid_row(data: bytes) -> bytes:
+    """The first half of the rows plus 40 bytes of the next: ends inside a row, no 0x1A."""
+    rows = rows_of(data)
+    head = b"\r\n".join(rows[: len(rows) // 2]) + b"\r\n"
+    return head + rows[len(rows) // 2][:40]
+
+
+def duplicate_first_key(data: bytes) -> bytes:
+    rows = [fields_of(r) for r in rows_of(data)]
+    rows[1][0] = rows[0][0]  # the second entry claims the first entry's ent_num
+    return join_rows([b",".join(r) for r in rows])
+
+
+def latin1_byte_in_a_name(data: bytes) -> bytes:
+    assert data.count(b"BANCO NACIONAL") == 1
+    return data.replace(b"BANCO NACIONAL", b"BANCO NACI\xe9NAL")  # 0xE9: é in Latin-1, invalid UTF-8
+
+
+HTML_PAGE = (
+    b"<!DOCTYPE html>\n<html><head><title>Service Unavailable</title></head>\n"
+    b"<body><h1>The service is temporarily unavailable</h1></body></html>\n"
+)
+BOT_CHALLENGE = b"<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>Checking your browser</body></html>"
+
+
+# -- the case table -----------------------------------------------------------------------
+@dataclass
+class Ctx:
+    """What a case's setup gets: a scratch folder, the local server, and env vars it may set."""
+
+    tmp: Path
+    server: ScriptedServer
+    env: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    setup: Callable[[Ctx], str]  # prepares the input; returns WAREHOUSE_SOURCES (a directory or "live")
+    expect: str | None  # substring of the error output; None: the refresh must succeed and publish
+    baseline: str = "sample"  # sample | real-2024-01-18: the good warehouse published first
+    sdn_requests: int | None = None  # live cases: how many times SDN.CSV must have been requested
+    then: Callable[[Path, ScriptedServer], None] | None = None  # more checks on the home afterwards
+    only: str = "ofac"  # the source refreshed (`warehouse refresh --only <only>`)
+
+
+def case(id: str, setup: Callable[[Ctx], str], expect: str | None, *, marks=(), **kwargs):
+    return pytest.param(Case(id, setup, expect, **kwargs), id=id, marks=marks)
+
+
+def directory(sdn: bytes | Callable[[bytes], bytes]) -> Callable[[Ctx], str]:
+    """Directory mode: the sample files with SDN.CSV replaced (bytes, or an edit of the sample's)."""
+
+    def setup(ctx: Ctx) -> str:
+        files: dict[str, bytes | Path] = dict(sample_ofac_files())
+        files["SDN.CSV"] = sdn(sample()) if callable(sdn) else sdn
+        return str(ofac_dir(ctx.tmp, files, name="bad-input"))
+
+    return setup
+
+
+def live(**scripts: list[Reply]) -> Callable[[Ctx], str]:
+    """Live mode against the local server: every file answers 200 with the sample's bytes unless
+    scripted (keyword = file name with `.` as `_`, e.g. SDN_CSV=[Reply(403)])."""
+
+    def setup(ctx: Ctx) -> str:
+        for name in OFAC_FILES:
+            replies = scripts.get(name.replace(".", "_")) or [Reply(200, body=sample(name), headers={"Content-Type": "text/csv"})]
+            ctx.server.script(f"{EXPORTS}/{name}", *replies)
+        return "live"
+
+    return setup
+
+
+def refused_connection(ctx: Ctx) -> str:
+    with socket.socket() as sock:  # a port on 127.0.0.1 nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    ctx.env["WAREHOUSE_OFAC_BASE_URL"] = f"http://127.0.0.1:{port}{EXPORTS}"
+    return "live"
+
+
+def read_timeout(ctx: Ctx) -> str:
+    ctx.env["WAREHOUSE_HTTP_READ_TIMEOUT"] = "0.5"
+    return live(SDN_CSV=[Reply(200, body=sample(), delay=1.5)])(ctx)
+
+
+def collapsed_real_list(ctx: Ctx) -> str:
+    """The real 2024-01-18 list cut to its first 10% of rows (still a well-formed OFAC file)."""
+    real = shared_path(*REAL_18)
+    rows = rows_of((real / "SDN.CSV").read_bytes())
+    files = {"SDN.CSV": join_rows(rows[: len(rows) // 10]), "ADD.CSV": real / "ADD.CSV", "ALT.CSV": real / "ALT.CSV"}
+    return str(ofac_dir(ctx.tmp, files, name="bad-input"))
+
+
+def comments_absent_on_purpose(home: Path, server: ScriptedServer) -> None:
+    assert server.hits(f"{EXPORTS}/SDN_COMMENTS.CSV") == 1  # a 404 is not retried
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        assert con.execute("select count(*) from raw.ofac_comments").fetchall() == [(0,)]
+        loads = con.execute("select source_mode from meta.source_loads where table_name = 'raw.ofac_comments'").fetchall()
+    finally:
+        con.close()
+    assert loads == [("absent",)], loads
+
+
+def sample_dir_with(ctx: Ctx, source: str, name: str, edit: Callable[[bytes], bytes]) -> str:
+    """Directory mode for `source`: its bundled sample with one file edited."""
+    root = ctx.tmp / "bad-input"
+    shutil.copytree(SAMPLE_DIR / source, root / source, ignore=shutil.ignore_patterns("README.md"))
+    path = root / source / name
+    path.write_bytes(edit(path.read_bytes()))
+    return str(root)
+
+
+def comtrade_500_rows(ctx: Ctx) -> str:
+    def cut(data: bytes) -> bytes:
+        answer = json.loads(data)
+        rows = [dict(answer["data"][i % len(answer["data"])], period=str(202501 + i // 100)) for i in range(500)]
+        return json.dumps({**answer, "count": 500, "data": rows}).encode()
+
+    return sample_dir_with(ctx, "comtrade", "C_M_HS_p368_202501-202505.json", cut)
+
+
+def jodi_row_edit(old: bytes, new: bytes) -> Callable[[Ctx], str]:
+    def setup(ctx: Ctx) -> str:
+        def edit(data: bytes) -> bytes:
+            assert data.count(old) == 1, old
+            return data.replace(old, new)
+
+        return sample_dir_with(ctx, "jodi", "2025.csv", edit)
+
+    return setup
+
+CASES = [
+    case("0-byte SDN.CSV", directory(b""), "empty"),
+    case("0-byte SDN.CSV over HTTP 200", live(SDN_CSV=[Reply(200, body=b"")]), "empty", sdn_requests=1),
+    case("truncated SDN.CSV (mid-row, no 0x1A)", directory(cut_mid_row), "truncated"),
+    case("truncated download (short of Content-Length)", live(SDN_CSV=[Reply(200, body=sample()[:8000], truncate=True)]), "truncated"),
+    case("HTML error page instead of CSV", directory(HTML_PAGE), "HTML page"),
+    case("HTML error page with HTTP 200", live(SDN_CSV=[Reply(200, body=HTML_PAGE, headers={"Content-Type": "text/html"})]), "HTML page"),
+    case("HTTP 403 bot challenge", live(SDN_CSV=[Reply(403, body=BOT_CHALLENGE, headers={"Content-Type": "text/html"})]), "HTTP 403", sdn_requests=1),
+    case("HTTP 429 then success", live(SDN_CSV=[Reply(429, headers={"Retry-After": "0"}), Reply(200, body=sample())]), None, sdn_requests=2),
+    case("HTTP 500 three times", live(SDN_CSV=[Reply(500, body=b"Internal Server Error")]), "gave up after retries", sdn_requests=3),
+    case("read timeout", read_timeout, "timed out", sdn_requests=3),
+    case("connection refused", refused_connection, "connection failed"),
+    case("new unexpected column (13 fields)", directory(every_row(lambda f: [*f, b'"NEW VALUE"'])), "12-column layout"),
+    case("missing column (11 fields)", directory(every_row(lambda f: f[:-1])), "12-column layout"),
+    case("non-UTF-8 byte 0xE9 in a name", directory(latin1_byte_in_a_name), "is not valid utf-8"),
+    case("duplicate primary key ent_num", directory(duplicate_first_key), "expect_column_values_to_be_unique"),
+    case("row count collapsed by 90%", collapsed_real_list, "expect_table_row_count_to_be_between", baseline="real-2024-01-18"),
+    case("Comtrade answers exactly 500 rows (the preview's cap)", comtrade_500_rows, "page cap of 500", only="comtrade"),
+    case("a date in the future (JODI month 2099-01)",
+         jodi_row_edit(b"IQ,2025-01,CRUDEOIL,INDPROD,KBD,4299.3000,1", b"IQ,2099-01,CRUDEOIL,INDPROD,KBD,4299.3000,1"),
+         "[jodi] 2025.csv", only="jodi"),
+    case("negative kb/d (JODI)",
+         jodi_row_edit(b"IQ,2025-01,CRUDEOIL,INDPROD,KBD,4299.3000,1", b"IQ,2025-01,CRUDEOIL,INDPROD,KBD,-4299.3000,1"),
+         "negative kb/d", only="jodi"),
+    # Regression tests of two bugs this matrix found (see the module docstring).
+    # A new trailing column that holds OFAC's null marker in every row is a layout change too.
+    case("new trailing column of null markers (13 fields)", directory(every_row(lambda f: [*f, b"-0- "])), "12-column layout"),
+    # SDN_COMMENTS.CSV is optional: directory mode skips it when absent; live mode must too
+    case("optional SDN_COMMENTS.CSV answers 404 in live mode", live(SDN_COMMENTS_CSV=[Reply(404, body=b"Not Found")]), None, then=comments_absent_on_purpose),
+]
+
+
+# -- the good warehouse every case starts from --------------------------------------------
+def every_source_dir(root: Path, ofac: Path) -> Path:
+    """A directory-mode folder for a full refresh: `ofac/` -> the given OFAC files, every other
+    source -> its bundled sample files (the sample folder has the directory-mode layout)."""
+    root.mkdir(parents=True)
+    for folder in sorted(SAMPLE_DIR.iterdir()):
+        if folder.is_dir() and folder.name != "ofac":
+            (root / folder.name).symlink_to(folder)
+    (root / "ofac").symlink_to(ofac)
+    return root
+
+
+def publish(home: Path, sources: Path, *args: str) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WAREHOUSE_HOME", str(home))
+        patch.setenv("WAREHOUSE_SOURCES", str(sources))
+        patch.delenv("DAGSTER_HOME", raising=False)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(["refresh", *args])
+    assert code == 0, f"the baseline did not publish:\n{out.getvalue()[-3000:]}\n{err.getvalue()[-3000:]}"
+
+
+@pytest.fixture(scope="module")
+def baseline(dbt_manifest, tmp_path_factory) -> Callable[[str], Path]:
+    """A published warehouse home per baseline kind, built once per module on first use.
+
+    sample: a full directory-mode refresh from the bundled sample files.
+    real-2024-01-18: the sample baseline, then `--only ofac` on the real list of 2024-01-18 (its
+    13,848 entries become the published row count the gate's floor is computed from); cheaper
+    than a second full refresh, since every other source is unchanged.
+    """
+    built: dict[str, Path] = {}
+
+    def get(kind: str) -> Path:
+        if kind in built:
+            return built[kind]
+        root = tmp_path_factory.mktemp(f"baseline-{kind}")
+        home = root / "home"
+        if kind == "sample":
+            publish(home, every_source_dir(root / "src", SAMPLE_OFAC))
+        elif kind == "real-2024-01-18":
+            real = shared_path(*REAL_18)
+            shutil.copytree(get("sample"), home, symlinks=True)
+            publish(home, every_source_dir(root / "src", real), "--only", "ofac")
+        else:
+            raise ValueError(kind)
+        built[kind] = home
+        return home
+
+    return get
+
+
+def observations(published: Path) -> list[tuple]:
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        return con.execute("select * from history.ofac_list_observations order by observed_at").fetchall()
+    finally:
+        con.close()
+
+
+def report(home: Path, name: str) -> dict:
+    return json.loads((home / name).read_text())
+
+
+@pytest.mark.parametrize("bad", CASES)
+def test_bad_input(bad: Case, baseline, refresh, warehouse_home: Path, http_server: ScriptedServer, tmp_path, monkeypatch):
+    shutil.copytree(baseline(bad.baseline), warehouse_home, symlinks=True)
+    published = warehouse_home / "warehouse.duckdb"
+    before_sha = sha256_of(published)
+    before_history = observations(published)
+    before_run = report(warehouse_home, "published_run.json")["run_id"]
+    assert before_history, "the baseline must have observed a list version"
+
+    ctx = Ctx(tmp_path, http_server, {"WAREHOUSE_OFAC_BASE_URL": http_server.url(EXPORTS)})
+    sources = bad.setup(ctx)
+    for name, value in ctx.env.items():
+        monkeypatch.setenv(name, value)
+
+    code, out, err = refresh("--only", bad.only, sources=sources)
+    shown = f"exit {code}\n--- stdout (tail) ---\n{out[-2000:]}\n--- stderr (tail) ---\n{err[-4000:]}"
+    last = report(warehouse_home, "last_run.json")
+
+    if bad.sdn_requests is not None:
+        assert http_server.hits(f"{EXPORTS}/SDN.CSV") == bad.sdn_requests, shown
+
+    if bad.expect is None:  # a transient problem the client rides out: the run publishes
+        assert code == 0, shown
+        assert last["published"] is True, shown
+        assert report(warehouse_home, "published_run.json")["run_id"] != before_run
+        assert report(warehouse_home, "published_run.json")["run_id"] == last["run_id"]
+        # the same SDN.CSV bytes are the same list version: nothing new in the history
+        assert observations(published) == before_history
+        if bad.then:
+            bad.then(warehouse_home, http_server)
+        return
+
+    assert code != 0, shown
+    assert "REFRESH FAILED" in err, shown
+    failure = err[err.index("REFRESH FAILED"):].replace(str(tmp_path), "<tmp>")
+    assert f"[{bad.only}]" in failure, shown  # the error names the source
+    assert bad.expect in failure, shown
+    assert last["published"] is False, last
+    assert last["run_id"] != before_run
+    assert bad.expect in (last["error"] or ""), last["error"]
+    assert sha256_of(published) == before_sha, "a failed refresh changed the published file"
+    assert observations(published) == before_history
+    assert report(warehouse_home, "published_run.json")["run_id"] == before_run
+    if bad.then:
+        bad.then(warehouse_home, http_server)
