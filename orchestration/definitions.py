@@ -18,8 +18,9 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 raw_assets = [build_source_assets(source) for source in SOURCES.values()]
 raw_keys = [key for assets in raw_assets for key in assets.keys]
 dbt_keys = list(dbt_warehouse.keys)
-mart_keys = [key for key in dbt_keys if key.path[0] == "marts"]
-gates = gx_checks(raw_keys + mart_keys)
+# every raw table (Python-loaded sources and curated dbt seeds) and every mart is gated
+gated_keys = raw_keys + [key for key in dbt_keys if key.path[0] in ("raw", "marts")]
+gates = gx_checks(gated_keys)
 published_warehouse = build_publish_asset(raw_keys + dbt_keys)
 
 refresh_job = dg.define_asset_job(

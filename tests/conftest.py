@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import hashlib
+import io
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -90,3 +96,34 @@ def ofac_dir(tmp_path: Path, files: dict[str, bytes | Path], name: str = "src") 
 
 def sample_ofac_files() -> dict[str, Path]:
     return {name: SAMPLE_OFAC / name for name in ("SDN.CSV", "ADD.CSV", "ALT.CSV", "SDN_COMMENTS.CSV")}
+
+
+@lru_cache(maxsize=1)
+def bundled_build() -> tuple[Path, str]:
+    """One full `warehouse refresh` of the bundled sample per session: (home, its stdout).
+
+    Shared read-only by the tests that inspect it; tests that refresh again copy the home first
+    (shutil.copytree) so nothing they do reaches another test. Needs the dbt manifest (`make test`
+    or the `dbt_manifest` fixture builds it).
+    """
+    from orchestration.cli import main
+
+    root = Path(tempfile.mkdtemp(prefix="bundled-build-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    home = root / "home"
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WAREHOUSE_HOME", str(home))
+        patch.setenv("WAREHOUSE_SOURCES", "bundled")
+        patch.delenv("DAGSTER_HOME", raising=False)
+        for key in ("EIA_API_KEY", "COMTRADE_API_KEY"):
+            patch.delenv(key, raising=False)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(["refresh"])
+    assert code == 0, f"the bundled sample did not publish:\n{out.getvalue()[-3000:]}\n{err.getvalue()[-3000:]}"
+    return home, out.getvalue()
+
+
+@pytest.fixture(scope="session")
+def published_sample(dbt_manifest) -> tuple[Path, str]:
+    return bundled_build()

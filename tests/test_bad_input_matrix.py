@@ -33,7 +33,7 @@ import pytest
 
 from orchestration.cli import main
 from orchestration.settings import SAMPLE_DIR
-from tests.conftest import SAMPLE_OFAC, ofac_dir, sample_ofac_files, sha256_of, shared_path
+from tests.conftest import SAMPLE_OFAC, bundled_build, ofac_dir, sample_ofac_files, sha256_of, shared_path
 from tests.http_fixture import Reply, ScriptedServer, http_server  # noqa: F401 (fixture)
 
 EXPORTS = "/exports"
@@ -269,7 +269,7 @@ def publish(home: Path, sources: Path, *args: str) -> None:
 def baseline(dbt_manifest, tmp_path_factory) -> Callable[[str], Path]:
     """A published warehouse home per baseline kind, built once per module on first use.
 
-    sample: a full directory-mode refresh from the bundled sample files.
+    sample: a copy of the session's full bundled refresh.
     real-2024-01-18: the sample baseline, then `--only ofac` on the real list of 2024-01-18 (its
     13,848 entries become the published row count the gate's floor is computed from); cheaper
     than a second full refresh, since every other source is unchanged.
@@ -282,7 +282,7 @@ def baseline(dbt_manifest, tmp_path_factory) -> Callable[[str], Path]:
         root = tmp_path_factory.mktemp(f"baseline-{kind}")
         home = root / "home"
         if kind == "sample":
-            publish(home, every_source_dir(root / "src", SAMPLE_OFAC))
+            shutil.copytree(bundled_build()[0], home, symlinks=True)  # the session's bundled refresh
         elif kind == "real-2024-01-18":
             real = shared_path(*REAL_18)
             shutil.copytree(get("sample"), home, symlinks=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 
 import duckdb
@@ -13,18 +11,9 @@ from orchestration.cli import main
 
 
 @pytest.fixture(scope="module")
-def built(dbt_manifest, tmp_path_factory):
-    """One full bundled refresh shared by this module's tests (each test only reads)."""
-    home = tmp_path_factory.mktemp("e2e") / "home"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("WAREHOUSE_HOME", str(home))
-        patch.setenv("WAREHOUSE_SOURCES", "bundled")
-        patch.delenv("DAGSTER_HOME", raising=False)
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            code = main(["refresh"])
-        assert code == 0, out.getvalue()[-3000:]
-        yield home, out.getvalue()
+def built(published_sample):
+    """The session's full bundled refresh (tests here only read it)."""
+    return published_sample
 
 
 def query(home, sql):

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
-
 import duckdb
 import pytest
 
-from orchestration.cli import main
 
 
 @pytest.fixture(scope="module")
-def built(dbt_manifest, tmp_path_factory):
-    home = tmp_path_factory.mktemp("trade") / "home"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("WAREHOUSE_HOME", str(home))
-        patch.setenv("WAREHOUSE_SOURCES", "bundled")
-        patch.delenv("DAGSTER_HOME", raising=False)
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            code = main(["refresh"])
-        assert code == 0, out.getvalue()[-3000:]
-        yield home
+def built(published_sample):
+    """The session's full bundled refresh (read only)."""
+    return published_sample[0]
 
 
 def query(home, sql):

@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import shutil
-import tempfile
-from functools import lru_cache
 from pathlib import Path
 
 import duckdb
-import pytest
 
-from orchestration.cli import main
+from tests.conftest import bundled_build
 
 
-@lru_cache(maxsize=1)
 def bundled_home() -> Path:
-    """A full `warehouse refresh` of the bundled sample, built once per test session."""
-    home = Path(tempfile.mkdtemp(prefix="oil-baseline-")) / "home"
-    out, err = io.StringIO(), io.StringIO()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("WAREHOUSE_HOME", str(home))
-        patch.setenv("WAREHOUSE_SOURCES", "bundled")
-        patch.delenv("DAGSTER_HOME", raising=False)
-        patch.delenv("EIA_API_KEY", raising=False)
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(["refresh"])
-    assert code == 0, f"bundled baseline did not publish:\n{out.getvalue()[-3000:]}\n{err.getvalue()[-3000:]}"
-    return home
+    """The session's full bundled refresh (tests/conftest.py), built on first use."""
+    return bundled_build()[0]
 
 
 def start_from_baseline(warehouse_home: Path) -> Path:
