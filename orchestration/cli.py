@@ -183,8 +183,13 @@ def _published_summary(paths) -> str:
         con.close()
     lines.append("Inputs:")
     for source, table, mode, is_sample, files in loads:
-        for f in json.loads(files):
-            label = " (SAMPLE, not a publisher's file)" if is_sample else ""
+        files = json.loads(files)
+        label = " (SAMPLE, not a publisher's file)" if is_sample else ""
+        if not files:
+            lines.append(f"  {table:<28} {'(none)':<18} {mode}: not loaded this run (optional file or skipped source)")
+        elif len(files) > 3:
+            lines.append(f"  {table:<28} {len(files)} files, e.g. {files[0]['file']} ({mode}{label}); every sha256 in meta.source_loads")
+        for f in files if len(files) <= 3 else ():
             lines.append(f"  {table:<28} {f['file']:<18} {mode}{label} sha256 {f['sha256'][:16]}…")
     lines.append(
         "Query it (read-only, never blocked by a refresh):\n"
