@@ -126,8 +126,9 @@ def test_landing_zone_keeps_the_bytes(built):
     assert record["sha256"] == sha and record["mode"] == "bundled"
 
 
-def test_run_report_and_status(built, capsys):
+def test_run_report_and_status(built, capsys, monkeypatch):
     home, _ = built
+    monkeypatch.setenv("WAREHOUSE_HOME", str(home))
     report = json.loads((home / "published_run.json").read_text())
     assert report["published"] is True
     gates = {g["table"]: g for g in report["gates"]}
