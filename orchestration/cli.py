@@ -14,6 +14,7 @@ import contextlib
 import fcntl
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -21,6 +22,12 @@ from orchestration.errors import SourceError
 from orchestration.settings import SettingsError, layout, source_mode
 
 CURATED_GROUP = "curated"
+
+
+def run() -> None:
+    """The `warehouse` console script."""
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `warehouse status | head` ends quietly
+    sys.exit(main())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -238,4 +245,4 @@ def sources_command() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
