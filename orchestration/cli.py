@@ -87,24 +87,20 @@ def refresh_command(only: list[str] | None) -> int:
 
 def _run_refresh(names: list[str] | None) -> int:
     import dagster as dg
+
     from orchestration import definitions
-    from orchestration.assets.dbt import dbt_resource
     from orchestration.progress import DbtNoiseFilter, concise_console
     from orchestration.reports import write_run_report
-    from orchestration.resources import WarehouseResource
 
     if names is None:
         selection = dg.AssetSelection.all()
     else:
         selection = dg.AssetSelection.groups(*names).downstream() | dg.AssetSelection.assets(definitions.PUBLISHED_KEY)
-    warehouse = WarehouseResource.from_env()
-    resources = {
-        "warehouse": warehouse,
-        "dbt": dbt_resource(),
-    }
+    resources = definitions.resources()  # read from the environment now, not at import
+    warehouse = resources["warehouse"]
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     run_defs = dg.Definitions(
-        assets=[*definitions.raw_assets, definitions.dbt_warehouse, definitions.published_warehouse],
+        assets=definitions.all_assets,
         asset_checks=definitions.gates,
         resources=resources,
         loggers={"console": concise_console},
@@ -173,16 +169,13 @@ def _failures(result) -> list[str]:
 def _published_summary(paths) -> str:
     import duckdb
 
+    from orchestration.reports import table_counts
+
     lines = [f"\nPublished {paths.published}"]
+    for name, count in table_counts(paths.published).items():
+        lines.append(f"  {name:<45} {count:>9,} rows")
     con = duckdb.connect(str(paths.published), read_only=True)
     try:
-        rows = con.execute(
-            "select table_schema || '.' || table_name from information_schema.tables "
-            "where table_schema in ('raw', 'history', 'marts') and table_type = 'BASE TABLE' order by 1"
-        ).fetchall()
-        for (name,) in rows:
-            count = con.execute(f"select count(*) from {name}").fetchall()[0][0]
-            lines.append(f"  {name:<45} {count:>9,} rows")
         loads = con.execute(
             "select source, table_name, source_mode, is_sample, files from meta.source_loads order by table_name"
         ).fetchall()

@@ -23,6 +23,9 @@ gated_keys = raw_keys + [key for key in dbt_keys if key.path[0] in ("raw", "mart
 gates = gx_checks(gated_keys)
 published_warehouse = build_publish_asset(raw_keys + dbt_keys)
 
+# everything a refresh materializes, shared with the CLI's in-process run
+all_assets = [*raw_assets, dbt_warehouse, published_warehouse]
+
 refresh_job = dg.define_asset_job(
     "refresh_warehouse",
     selection=dg.AssetSelection.all(),
@@ -54,7 +57,7 @@ def resources() -> dict:
 
 
 defs = dg.Definitions(
-    assets=[*raw_assets, dbt_warehouse, published_warehouse],
+    assets=all_assets,
     asset_checks=gates,
     jobs=[refresh_job],
     schedules=[daily_refresh],

@@ -11,10 +11,11 @@ from pathlib import Path
 
 from orchestration.warehouse import Warehouse, utcnow
 
-REPORTED_SCHEMAS = ("raw", "marts")
+REPORTED_SCHEMAS = ("raw", "history", "marts")
 
 
 def table_counts(path: Path) -> dict[str, int]:
+    """Rows of every table (not view) in the raw, history and marts schemas of a warehouse file."""
     import duckdb
 
     if not path.exists():
@@ -23,7 +24,7 @@ def table_counts(path: Path) -> dict[str, int]:
     try:
         names = con.execute(
             "select table_schema || '.' || table_name from information_schema.tables "
-            "where table_schema in ('raw', 'staging', 'marts') and table_type = 'BASE TABLE' order by 1"
+            f"where table_schema in {REPORTED_SCHEMAS} and table_type = 'BASE TABLE' order by 1"
         ).fetchall()
         return {name: con.execute(f"select count(*) from {name}").fetchall()[0][0] for (name,) in names}
     finally:

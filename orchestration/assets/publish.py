@@ -6,7 +6,7 @@ from typing import Iterable
 import dagster as dg
 
 from orchestration.assets.sources import WRITER_POOL
-from orchestration.reports import table_counts, write_run_report
+from orchestration.reports import write_run_report
 from orchestration.resources import WarehouseResource
 
 PUBLISHED_KEY = dg.AssetKey(["published_warehouse"])
@@ -30,7 +30,7 @@ def build_publish_asset(upstream: Iterable[dg.AssetKey]) -> dg.AssetsDefinition:
         path = store.publish(context.run_id)
         report = write_run_report(store, context.run_id, published=True)
         store.finish(context.run_id)
-        counts = table_counts(path)
+        counts = report["tables"]
         context.log.info(f"published {path} ({len(counts)} tables)")
         return dg.MaterializeResult(
             metadata={

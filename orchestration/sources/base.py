@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import requests
 
 from orchestration.errors import FetchError, NotFound
@@ -33,6 +34,28 @@ PROVENANCE_TYPES = {
     "source_mode": pa.string(),
     "is_sample": pa.bool_(),
 }
+
+
+def with_provenance(rows: pa.Table, landed: Mapping[str, LandedFile]) -> pa.Table:
+    """`rows` (with a `source_file` column naming the landed file of each row) plus the other
+    provenance columns of that file, appended after the data columns in PROVENANCE_TYPES order."""
+    names = pa.array(list(landed), pa.string())
+    index = pc.index_in(rows.column("source_file"), value_set=names)
+    if index.null_count:
+        raise ValueError("rows name a source_file that was not landed")
+    files = list(landed.values())
+    per_file = {
+        "source_file": names,
+        "source_url": pa.array([f.origin for f in files], PROVENANCE_TYPES["source_url"]),
+        "fetched_at": pa.array([f.fetched_at for f in files], PROVENANCE_TYPES["fetched_at"]),
+        "source_sha256": pa.array([f.sha256 for f in files], PROVENANCE_TYPES["source_sha256"]),
+        "source_mode": pa.array([f.mode for f in files], PROVENANCE_TYPES["source_mode"]),
+        "is_sample": pa.array([f.is_sample for f in files], PROVENANCE_TYPES["is_sample"]),
+    }
+    data = rows.drop_columns([c for c in PROVENANCE_TYPES if c in rows.column_names])
+    for column, values in per_file.items():
+        data = data.append_column(pa.field(column, PROVENANCE_TYPES[column]), pc.take(values, index))
+    return data
 
 
 @dataclass(frozen=True)
@@ -72,6 +95,10 @@ class Source:
     def live_base_url(self) -> str:
         return os.environ.get(f"WAREHOUSE_{self.name.upper()}_BASE_URL", self.base_url).rstrip("/")
 
+    def local_folder(self, mode: SourceMode) -> Path:
+        """Where bundled or directory mode reads this source's files: the sample, or <dir>/<source>."""
+        return SAMPLE_DIR / self.name if mode.kind == BUNDLED else Path(mode.directory) / self.name  # type: ignore[arg-type]
+
     def url_of(self, spec: PublisherFile) -> str:
         return f"{self.live_base_url()}/{spec.url}" if self.base_url else spec.url
 
@@ -90,7 +117,7 @@ class Source:
                     if spec.required:
                         raise
                 continue
-            folder = SAMPLE_DIR / self.name if mode.kind == BUNDLED else Path(mode.directory) / self.name  # type: ignore[arg-type]
+            folder = self.local_folder(mode)
             path = folder / spec.name
             if not path.exists():
                 if spec.required:

@@ -37,8 +37,8 @@ import requests
 
 from orchestration.errors import FetchError, FormatError
 from orchestration.landing import LandedFile, LandingZone
-from orchestration.settings import BUNDLED, LIVE, SAMPLE_DIR, SourceMode
-from orchestration.sources.base import PublisherFile, RawTable, Source
+from orchestration.settings import BUNDLED, LIVE, SourceMode
+from orchestration.sources.base import PublisherFile, RawTable, Source, with_provenance
 
 SOURCE = "comtrade"
 BASE_URL = "https://comtradeapi.un.org"
@@ -197,7 +197,7 @@ class ComtradeSource(Source):
                     session, self.name, query.file_name, url, "json", params=query.params(), headers=headers
                 )
             return landed
-        folder = SAMPLE_DIR / self.name if mode.kind == BUNDLED else mode.directory / self.name  # type: ignore[operator]
+        folder = self.local_folder(mode)
         names = sorted(p.name for p in folder.glob("*.json") if FILE_NAME.match(p.name)) if folder.is_dir() else []
         if not names:
             raise FetchError(
@@ -280,8 +280,7 @@ def parse(landed: Mapping[str, LandedFile]) -> dict[str, pa.Table]:
     if not landed:
         raise FormatError(SOURCE, "queries", "no Comtrade answers were landed")
     columns: dict[str, list] = {raw: [] for raw, _ in FIELDS.values()}
-    extra: dict[str, list] = {c: [] for c in ("reporter_iso3", "partner_iso3", "source_file", "source_url",
-                                                "fetched_at", "source_sha256", "source_mode", "is_sample")}
+    extra: dict[str, list] = {c: [] for c in ("reporter_iso3", "partner_iso3", "source_file")}
     seen: dict[tuple, str] = {}
     this_month = date.today().replace(day=1)
     for file_name in sorted(landed):
@@ -306,12 +305,7 @@ def parse(landed: Mapping[str, LandedFile]) -> dict[str, pa.Table]:
             seen[key] = file_name
             extra["reporter_iso3"].append(iso3(values["reporterCode"], values["reporterISO"], file_name, "reporter"))
             extra["partner_iso3"].append(iso3(values["partnerCode"], values["partnerISO"], file_name, "partner"))
-            extra["source_file"].append(file.name)
-            extra["source_url"].append(file.origin)
-            extra["fetched_at"].append(file.fetched_at)
-            extra["source_sha256"].append(file.sha256)
-            extra["source_mode"].append(file.mode)
-            extra["is_sample"].append(file.is_sample)
+            extra["source_file"].append(file_name)
     if not seen:
         raise FormatError(SOURCE, "queries", "every Comtrade answer is empty (no rows at all)")
     arrays = {}
@@ -323,12 +317,7 @@ def parse(landed: Mapping[str, LandedFile]) -> dict[str, pa.Table]:
     arrays["reporter_iso3"] = pa.array(extra["reporter_iso3"], pa.string())
     arrays["partner_iso3"] = pa.array(extra["partner_iso3"], pa.string())
     arrays["source_file"] = pa.array(extra["source_file"], pa.string())
-    arrays["source_url"] = pa.array(extra["source_url"], pa.string())
-    arrays["fetched_at"] = pa.array(extra["fetched_at"], pa.timestamp("us", tz="UTC"))
-    arrays["source_sha256"] = pa.array(extra["source_sha256"], pa.string())
-    arrays["source_mode"] = pa.array(extra["source_mode"], pa.string())
-    arrays["is_sample"] = pa.array(extra["is_sample"], pa.bool_())
-    return {TABLE: pa.table(arrays)}
+    return {TABLE: with_provenance(pa.table(arrays), landed)}
 
 
 def _plan_files() -> tuple[PublisherFile, ...]:

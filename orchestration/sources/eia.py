@@ -32,8 +32,8 @@ import requests
 from orchestration import http_client
 from orchestration.errors import FetchError, FormatError, SourceSkipped
 from orchestration.landing import LandedFile, LandingZone
-from orchestration.settings import BUNDLED, LIVE, SAMPLE_DIR, SourceMode
-from orchestration.sources.base import PROVENANCE_TYPES, PublisherFile, RawTable, Source
+from orchestration.settings import BUNDLED, LIVE, SourceMode
+from orchestration.sources.base import PublisherFile, RawTable, Source, with_provenance
 
 SOURCE = "eia"
 BASE_URL = "https://api.eia.gov/v2"
@@ -77,7 +77,6 @@ TABLES = (
     ),
 )
 
-PROVENANCE = PROVENANCE_TYPES
 SCHEMA = pa.schema(
     [
         ("country_region_id", pa.string()),
@@ -128,7 +127,7 @@ class EiaSource(Source):
     def land(self, zone: LandingZone, mode: SourceMode, session: requests.Session | None) -> dict[str, LandedFile]:
         if mode.kind == LIVE:
             return self._land_live(zone, session)
-        folder = SAMPLE_DIR / self.name if mode.kind == BUNDLED else Path(mode.directory) / self.name  # type: ignore[arg-type]
+        folder = self.local_folder(mode)
         pages = sorted(p for p in folder.glob("*.json") if PAGE_FILE.match(p.name)) if folder.is_dir() else []
         if not pages:
             if mode.kind == BUNDLED:
@@ -230,7 +229,7 @@ def parse(landed: Mapping[str, LandedFile], today: date | None = None) -> dict[s
         return {TABLE: SCHEMA.empty_table()}
     today = today or date.today()
     columns: dict[str, list] = {f.name: [] for f in SCHEMA}
-    columns.update({k: [] for k in PROVENANCE})
+    columns["source_file"] = []
     seen: dict[tuple[str, str], str] = {}
     total, rows_seen = None, 0
     for name, file in sorted(landed.items()):
@@ -251,19 +250,14 @@ def parse(landed: Mapping[str, LandedFile], today: date | None = None) -> dict[s
             seen[key] = name
             for column, value in record.items():
                 columns[column].append(value)
-            columns["source_file"].append(file.name)
-            columns["source_url"].append(file.origin)
-            columns["fetched_at"].append(file.fetched_at)
-            columns["source_sha256"].append(file.sha256)
-            columns["source_mode"].append(file.mode)
-            columns["is_sample"].append(file.is_sample)
+            columns["source_file"].append(name)
         rows_seen += len(response["data"])
     if rows_seen != total:
         raise FormatError(SOURCE, ", ".join(sorted(landed)), f"pages hold {rows_seen} rows but the answer's total is {total}: a page is missing")
     if rows_seen == 0:
         raise FormatError(SOURCE, ", ".join(sorted(landed)), "no rows: EIA returned no crude production for IRQ or IRN")
-    schema = pa.schema([*SCHEMA, *(pa.field(k, v) for k, v in PROVENANCE.items())])
-    return {TABLE: pa.table(columns, schema=schema)}
+    rows = pa.table(columns, schema=pa.schema([*SCHEMA, pa.field("source_file", pa.string())]))
+    return {TABLE: with_provenance(rows, landed)}
 
 
 def _row(row: dict, name: str, index: int, today: date) -> dict:

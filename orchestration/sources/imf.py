@@ -35,9 +35,10 @@ import requests
 from orchestration.errors import FetchError, FormatError
 from orchestration.landing import LandedFile, LandingZone
 from orchestration.settings import LIVE, SourceMode
-from orchestration.sources.base import PROVENANCE_TYPES, PublisherFile, RawTable, Source
+from orchestration.sources.base import PROVENANCE_TYPES, PublisherFile, RawTable, Source, with_provenance
 
 SOURCE = "imf"
+PROVENANCE = tuple(PROVENANCE_TYPES)  # the columns every parsed row carries after the data
 API = "https://api.imf.org/external/sdmx/2.1/data/IMF.STA,IMTS"
 ACCEPT = "application/vnd.sdmx.data+csv;version=1.0.0"
 START_PERIOD = "2015"
@@ -68,7 +69,6 @@ COLUMNS = {
     "STATUS": ("status", "VARCHAR"),
 }
 KEY = ("country", "indicator", "counterpart_country", "frequency", "time_period")
-PROVENANCE = tuple(PROVENANCE_TYPES)
 MONTHLY_PERIOD = re.compile(r"^(\d{4})-M(0[1-9]|1[0-2])$")
 TABLE = "imf_imts_trade"
 
@@ -171,24 +171,13 @@ def read_imts_csv(landed: LandedFile) -> pa.Table:
     try:
         table = con.sql(
             f"""
-            select {selected},
-                   $file::varchar as source_file, $url::varchar as source_url,
-                   $fetched_at::timestamptz as fetched_at, $sha256::varchar as source_sha256,
-                   $mode::varchar as source_mode, $is_sample::boolean as is_sample
+            select {selected}, $file::varchar as source_file
             from read_csv($path, header = true, columns = $columns, delim = ',', quote = '"',
                           escape = '"', auto_detect = false, strict_mode = true)
             """,
-            params={
-                "path": str(landed.path),
-                "columns": {column: "VARCHAR" for column in header},
-                "file": landed.name,
-                "url": landed.origin,
-                "fetched_at": landed.fetched_at,
-                "sha256": landed.sha256,
-                "mode": landed.mode,
-                "is_sample": landed.is_sample,
-            },
+            params={"path": str(landed.path), "columns": {column: "VARCHAR" for column in header}, "file": name},
         ).fetch_arrow_table()
+        table = with_provenance(table, {name: landed})
     except duckdb.Error as exc:
         detail = " ".join(line.strip() for line in str(exc).strip().splitlines()[:3])
         raise FormatError(SOURCE, name, f"is not valid IMTS SDMX-CSV: {detail}") from None

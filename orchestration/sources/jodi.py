@@ -31,8 +31,8 @@ import requests
 
 from orchestration.errors import FetchError, FormatError
 from orchestration.landing import LandedFile, LandingZone
-from orchestration.settings import BUNDLED, LIVE, SAMPLE_DIR, SourceMode
-from orchestration.sources.base import PROVENANCE_TYPES, PublisherFile, RawTable, Source
+from orchestration.settings import BUNDLED, LIVE, SourceMode
+from orchestration.sources.base import PROVENANCE_TYPES, PublisherFile, RawTable, Source, with_provenance
 
 SOURCE = "jodi"
 BASE_URL = "https://www.jodidata.org/_resources/files/downloads/oil-data"
@@ -83,7 +83,7 @@ class JodiSource(Source):
             if session is None:
                 raise FetchError(self.name, ZIP_NAME, "live mode needs an HTTP session")
             return {ZIP_NAME: zone.land_url(session, self.name, ZIP_NAME, f"{self.live_base_url()}/{ZIP_NAME}", "zip")}
-        folder = SAMPLE_DIR / self.name if mode.kind == BUNDLED else Path(mode.directory) / self.name  # type: ignore[arg-type]
+        folder = self.local_folder(mode)
         where = "the bundled sample" if mode.kind == BUNDLED else f"directory {folder}"
         names = sorted(p.name for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
         unknown = [n for n in names if n.lower().endswith((".csv", ".zip")) and n != ZIP_NAME and not YEAR_FILE.match(n)]
@@ -216,38 +216,26 @@ def _check(con: duckdb.DuckDBPyConnection, landed: Mapping[str, LandedFile], tod
 
 
 def _rows_with_provenance(con: duckdb.DuckDBPyConnection, landed: Mapping[str, LandedFile]) -> pa.Table:
-    origins = pa.table(
-        {
-            "source_file": [f.name for f in landed.values()],
-            "source_url": [f.origin for f in landed.values()],
-            "fetched_at": pa.array([f.fetched_at for f in landed.values()], PROVENANCE["fetched_at"]),
-            "source_sha256": [f.sha256 for f in landed.values()],
-            "source_mode": [f.mode for f in landed.values()],
-            "is_sample": [f.is_sample for f in landed.values()],
-        }
-    )
-    con.register("origins", origins)
     markers = ", ".join(f"'{m}'" for m in MARKERS)
     table = con.sql(
         f"""
-        select p.REF_AREA as ref_area,
-               p.TIME_PERIOD as time_period,
-               cast(p.TIME_PERIOD || '-01' as date) as period,
-               p.ENERGY_PRODUCT as energy_product,
-               p.FLOW_BREAKDOWN as flow_breakdown,
-               p.UNIT_MEASURE as unit_measure,
-               case when trim(p.OBS_VALUE) in ({markers}) then null else cast(trim(p.OBS_VALUE) as double) end as obs_value,
-               p.OBS_VALUE as obs_value_text,
-               case when trim(p.OBS_VALUE) in ({markers}) then trim(p.OBS_VALUE) end as obs_marker,
-               cast(p.ASSESSMENT_CODE as integer) as assessment_code,
-               o.source_file, o.source_url, o.fetched_at, o.source_sha256, o.source_mode, o.is_sample
-        from picked p join origins o on o.source_file = p.source_file
-        where p.UNIT_MEASURE = '{UNIT}'
+        select REF_AREA as ref_area,
+               TIME_PERIOD as time_period,
+               cast(TIME_PERIOD || '-01' as date) as period,
+               ENERGY_PRODUCT as energy_product,
+               FLOW_BREAKDOWN as flow_breakdown,
+               UNIT_MEASURE as unit_measure,
+               case when trim(OBS_VALUE) in ({markers}) then null else cast(trim(OBS_VALUE) as double) end as obs_value,
+               OBS_VALUE as obs_value_text,
+               case when trim(OBS_VALUE) in ({markers}) then trim(OBS_VALUE) end as obs_marker,
+               cast(ASSESSMENT_CODE as integer) as assessment_code,
+               source_file
+        from picked
+        where UNIT_MEASURE = '{UNIT}'
         order by ref_area, flow_breakdown, time_period
         """
     ).fetch_arrow_table()
-    con.unregister("origins")
-    return table.cast(pa.schema([*SCHEMA, *(pa.field(k, v) for k, v in PROVENANCE.items())]))
+    return with_provenance(table, landed).cast(pa.schema([*SCHEMA, *(pa.field(k, v) for k, v in PROVENANCE.items())]))
 
 
 JODI = JodiSource(
