@@ -36,8 +36,10 @@ def load_raw_tables(
     source: Source,
     tables: Mapping[str, pa.Table],
     landed: Mapping[str, LandedFile],
+    summary: dict | None = None,
 ) -> dict[str, int]:
-    """Replace raw.<table> in the run's build with the parsed rows plus provenance columns."""
+    """Replace raw.<table> in the run's build with the parsed rows plus provenance columns;
+    `summary` (Source.summarize's counts) goes into the load report."""
     counts: dict[str, int] = {}
     loaded_at = utcnow()
     with warehouse.connect(run_id) as con:
@@ -97,6 +99,7 @@ def load_raw_tables(
             "source": source.name,
             "tables": {f"raw.{k}": v for k, v in counts.items()},
             "files": [f.provenance() for f in landed.values()],
+            **({"summary": summary} if summary else {}),
         },
     )
     return counts

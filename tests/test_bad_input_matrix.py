@@ -210,6 +210,29 @@ def jodi_row_edit(old: bytes, new: bytes) -> Callable[[Ctx], str]:
 
     return setup
 
+
+FR_PAGE = "documents_iraq_financial-crimes-enforcement-network_2024-01-01_2024-12-31_p1.json"
+
+
+def federal_register_page(edit: Callable[[bytes], bytes]) -> Callable[[Ctx], str]:
+    """Directory mode for the Federal Register: its bundled sample with one answer page edited."""
+    return lambda ctx: sample_dir_with(ctx, "federal_register", FR_PAGE, edit)
+
+
+def federal_register_at_cap(data: bytes) -> bytes:
+    return json.dumps({**json.loads(data), "count": 10000, "total_pages": 10}).encode()
+
+
+def ofac_with(name: str, data: Callable[[], bytes]) -> Callable[[Ctx], str]:
+    """Directory mode: the sample's CSV files plus one optional OFAC file (advanced XML, history)."""
+    return lambda ctx: str(ofac_dir(ctx.tmp, {**sample_ofac_files(), name: data()}, name="bad-input"))
+
+
+def advanced_xml_month_13() -> bytes:
+    data = sample("SDN_ADVANCED.XML")
+    assert b"<Month>1</Month>\n          <Day>22</Day>" in data  # Fly Baghdad's listing, the first of 2024-01-22
+    return data.replace(b"<Month>1</Month>\n          <Day>22</Day>", b"<Month>13</Month>\n          <Day>22</Day>", 1)
+
 CASES = [
     case("0-byte SDN.CSV", directory(b""), "empty"),
     case("0-byte SDN.CSV over HTTP 200", live(SDN_CSV=[Reply(200, body=b"")]), "empty", sdn_requests=1),
@@ -234,6 +257,12 @@ CASES = [
     case("negative kb/d (JODI)",
          jodi_row_edit(b"IQ,2025-01,CRUDEOIL,INDPROD,KBD,4299.3000,1", b"IQ,2025-01,CRUDEOIL,INDPROD,KBD,-4299.3000,1"),
          "negative kb/d", only="jodi"),
+    case("Federal Register page at the 10,000-result cap", federal_register_page(federal_register_at_cap), "10,000", only="federal_register"),
+    case("Federal Register page truncated mid-JSON", federal_register_page(lambda data: data[: len(data) // 2]), "is not valid JSON", only="federal_register"),
+    case("Federal Register HTML page instead of JSON", federal_register_page(lambda data: HTML_PAGE), "HTML page", only="federal_register"),
+    case("SDN_ADVANCED.XML with a listing date in month 13", ofac_with("SDN_ADVANCED.XML", advanced_xml_month_13), "SDN_ADVANCED.XML: SanctionsEntry 39236 (EntryEvent 39236): date 2024-13-22: month 13 does not exist"),
+    case("SDN_ADVANCED.XML in an unknown namespace", ofac_with("SDN_ADVANCED.XML", lambda: sample("SDN_ADVANCED.XML").replace(b"http://www.un.org/sanctions/1.0", b"urn:example:sanctions")), "namespace 'urn:example:sanctions' is not one of"),
+    case("publication history of an unknown shape", ofac_with("changes_history_2024.json", lambda: b'{"data": []}'), 'changes_history_2024.json: is not a publication history: an object without a "publications" list'),
     # Regression tests of two bugs this matrix found (see the module docstring).
     # A new trailing column that holds OFAC's null marker in every row is a layout change too.
     case("new trailing column of null markers (13 fields)", directory(every_row(lambda f: [*f, b"-0- "])), "12-column layout"),

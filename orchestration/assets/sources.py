@@ -64,9 +64,13 @@ def build_source_assets(source: Source) -> dg.AssetsDefinition:
             context.log.info(f"[{source.name}] {name}: {file.size} bytes, sha256 {file.sha256[:12]}…, from {file.origin}")
         absent = optional_file_note(source, landed)
         tables = source.parse(landed)
-        counts = load_raw_tables(warehouse.store(), context.run_id, source, tables, landed)
+        summary = source.summarize(tables) if source.summarize else {}
+        for name, about in summary.items():
+            context.log.info(f"[{source.name}] {name}: {about.get('text', about) if isinstance(about, dict) else about}")
+        counts = load_raw_tables(warehouse.store(), context.run_id, source, tables, landed, summary=summary or None)
         for table in source.tables:
             files = [f for n, f in landed.items() if table.fed_by(n)]
+            about = {name: value for name, value in summary.items() if table.fed_by(name)}
             yield dg.MaterializeResult(
                 asset_key=raw_key(table.name),
                 metadata={
@@ -76,6 +80,7 @@ def build_source_assets(source: Source) -> dg.AssetsDefinition:
                     "is_sample": bool(files and files[0].is_sample),
                     "inputs": dg.MetadataValue.json([f.provenance() for f in files]),
                     **({"absent_files": dg.MetadataValue.json(absent)} if absent and not files else {}),
+                    **({"summary": dg.MetadataValue.json(about)} if about else {}),
                 },
             )
 

@@ -90,6 +90,9 @@ class Source:
     base_url: str = ""  # WAREHOUSE_<NAME>_BASE_URL overrides it (a mirror, or a local test server)
     docs_url: str = ""
     parse_empty_ok: bool = False  # parse({}) gives empty tables with the right columns (skippable sources)
+    # parsed tables -> counts worth reporting (e.g. orphan entries), keyed by publisher file;
+    # a value's "text", if any, is its run-log line
+    summarize: Callable[[dict[str, pa.Table]], dict] | None = None
     extra: dict = field(default_factory=dict)
 
     def live_base_url(self) -> str:
@@ -133,6 +136,6 @@ def optional_file_note(source: Source, landed: Mapping[str, LandedFile]) -> dict
     return {
         spec.name: "absent (optional file; its table is empty on purpose)"
         for spec in source.files
-        if not spec.required and spec.name not in landed
+        if not spec.required and not any(fnmatch.fnmatchcase(name, spec.name) for name in landed)
     }
 

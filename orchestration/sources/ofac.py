@@ -1,31 +1,62 @@
-"""OFAC Sanctions List Service CSV exports: SDN.CSV, ADD.CSV, ALT.CSV, SDN_COMMENTS.CSV.
+"""OFAC Sanctions List Service: CSV exports (SDN.CSV, ADD.CSV, ALT.CSV, SDN_COMMENTS.CSV), the
+optional advanced XML exports (SDN_ADVANCED.XML, CONS_ADVANCED.XML: listing dates, relationships;
+parsed in ofac_advanced.py) and the optional publication history (`/changes/history/{year}`).
 
 The publisher's format (checked on real files): no header row, CRLF line ends, every file ends
 with a DOS end-of-file byte 0x1A on a line of its own, the null marker is `-0- ` (with the
 trailing space), and several programs are packed in one field as `IRAN] [SDGT] [IRGC`.
 Parsing is done in bulk by DuckDB's strict CSV reader; the one quirk it cannot take, the final
 0x1A, is checked and cut explicitly (never by switching reader errors off).
+
+The publication history lives beside the exports on the same service, not under them:
+
+    exports   <service>/api/PublicationPreview/exports/<FILE>
+    history   <service>/changes/history/{year}      landed as changes_history_{year}.json
+
+`<service>` is the live base URL (WAREHOUSE_OFAC_BASE_URL, if set) with a trailing
+`/api/PublicationPreview/exports` or `/exports` cut off, so a mirror or a local test server set as
+the base URL serves the history too. Its answer is `{"publications": [{"publicationID": 803,
+"datePublished": "2026-01-16T10:01:44.740051"}]}` (older clients read a bare list of the same
+objects); timestamps carry no zone and are US Eastern.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import tempfile
+from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Mapping
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
+import requests
 
-from orchestration.errors import FormatError
-from orchestration.landing import LandedFile
-from orchestration.sources.base import PublisherFile, RawTable, Source
+from orchestration.errors import FetchError, FormatError, NotFound
+from orchestration.landing import LandedFile, LandingZone
+from orchestration.settings import LIVE, SourceMode
+from orchestration.sources.base import PublisherFile, RawTable, Source, with_provenance
+from orchestration.sources.ofac_advanced import (
+    empty_entries,
+    empty_relationships,
+    orphan_summary,
+    parse_advanced_xml,
+)
 
 SOURCE = "ofac"
 EXPORTS = "https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports"
 NULL_MARKER = "-0- "
 EOF_BYTE = b"\x1a"
+EASTERN = ZoneInfo("America/New_York")  # the publication history's timestamps carry no zone
+ADVANCED_FILES = ("SDN_ADVANCED.XML", "CONS_ADVANCED.XML")
+HISTORY_FILES = "changes_history_*.json"
+HISTORY_NAME = re.compile(r"changes_history_(\d{4})\.json")
 
 # Column layouts as published (no header row in the files, so the order is the contract).
 SDN_COLUMNS = {
@@ -67,7 +98,12 @@ FILES = (
     PublisherFile("ADD.CSV", "ADD.CSV", "csv"),
     PublisherFile("ALT.CSV", "ALT.CSV", "csv"),
     PublisherFile("SDN_COMMENTS.CSV", "SDN_COMMENTS.CSV", "csv", required=False),
+    PublisherFile("SDN_ADVANCED.XML", "SDN_ADVANCED.XML", "xml", required=False),
+    PublisherFile("CONS_ADVANCED.XML", "CONS_ADVANCED.XML", "xml", required=False),
 )
+# One file per year, so a pattern: OfacSource.land fetches the current year's (live) or reads every
+# changes_history_YYYY.json of the folder (bundled, directory).
+HISTORY = PublisherFile(HISTORY_FILES, "changes/history/{year}", "json", required=False)
 
 TABLES = (
     RawTable("ofac_sdn", "OFAC SDN list entries (SDN.CSV), one row per listed entity", ("ent_num",), ("SDN.CSV",)),
@@ -78,6 +114,24 @@ TABLES = (
         "Remarks beyond the 1,000-character cut of SDN.CSV (SDN_COMMENTS.CSV, optional)",
         ("ent_num",),
         ("SDN_COMMENTS.CSV",),
+    ),
+    RawTable(
+        "ofac_sanctions_entries",
+        "Sanctions entries of the advanced XML exports (optional): list, listing date, legal bases, programs",
+        ("source_file", "entry_id"),  # entry ids are unique within a file; non-SDN entries recur in both files
+        ADVANCED_FILES,
+    ),
+    RawTable(
+        "ofac_profile_relationships",
+        "Relationships between profiles in the advanced XML exports (optional), relation type resolved",
+        ("source_file", "relationship_id"),
+        ADVANCED_FILES,
+    ),
+    RawTable(
+        "ofac_publications",
+        "OFAC's publication history (/changes/history/{year}, optional): publication id and time",
+        ("publication_id",),
+        (HISTORY_FILES,),
     ),
 )
 
@@ -149,7 +203,98 @@ def parse(landed: Mapping[str, LandedFile]) -> dict[str, pa.Table]:
             tables[table] = _empty(columns)
     if tables["ofac_sdn"].num_rows == 0:
         raise FormatError(SOURCE, "SDN.CSV", "has no entries")
+    tables.update(parse_advanced(landed))
+    tables["ofac_publications"] = parse_publications(landed)
     return tables
+
+
+def parse_advanced(landed: Mapping[str, LandedFile]) -> dict[str, pa.Table]:
+    """Entries and relationships of the landed advanced XML files, provenance per row; without
+    any, empty tables with the data columns (the loader adds empty provenance)."""
+    files = {name: landed[name] for name in ADVANCED_FILES if name in landed}
+    if not files:
+        return {"ofac_sanctions_entries": empty_entries(), "ofac_profile_relationships": empty_relationships()}
+    parsed = {name: parse_advanced_xml(file.path, name) for name, file in files.items()}
+
+    def stacked(part: str) -> pa.Table:
+        tables = [
+            getattr(p, part).append_column("source_file", pa.array([name] * getattr(p, part).num_rows, pa.string()))
+            for name, p in parsed.items()
+        ]
+        return with_provenance(pa.concat_tables(tables), files)
+
+    return {"ofac_sanctions_entries": stacked("entries"), "ofac_profile_relationships": stacked("relationships")}
+
+
+PUBLICATION_TYPES = {
+    "publication_id": pa.int64(),
+    "published_at": pa.timestamp("us", tz="UTC"),
+    "published_at_eastern": pa.timestamp("us"),
+}
+
+
+def read_publications(path: Path, name: str) -> list[tuple[int, datetime, datetime]]:
+    """(publication id, UTC time, Eastern wall time as given) of one /changes/history answer."""
+    try:
+        answer = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise FormatError(SOURCE, name, f"is not valid JSON ({exc.msg} at line {exc.lineno}); truncated?") from None
+    if isinstance(answer, dict):
+        if "publications" not in answer or not isinstance(answer["publications"], list):
+            keys = ", ".join(sorted(answer)) or "none"
+            raise FormatError(
+                SOURCE, name, f'is not a publication history: an object without a "publications" list (keys: {keys})'
+            )
+        items = answer["publications"]
+    elif isinstance(answer, list):
+        items = answer  # the bare list older clients read
+    else:
+        raise FormatError(SOURCE, name, f"is not a publication history: a JSON {type(answer).__name__}")
+    rows = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict) or "publicationID" not in item or "datePublished" not in item:
+            raise FormatError(SOURCE, name, f"publication {index} lacks publicationID or datePublished: {str(item)[:120]}")
+        publication_id, published = item["publicationID"], item["datePublished"]
+        if isinstance(publication_id, bool) or not isinstance(publication_id, int):
+            raise FormatError(SOURCE, name, f"publication {index}: publicationID {publication_id!r} is not an integer")
+        try:
+            eastern = datetime.fromisoformat(published)
+        except (TypeError, ValueError):
+            raise FormatError(SOURCE, name, f"publication {publication_id}: datePublished {published!r} is not a timestamp") from None
+        if eastern.tzinfo is not None:
+            raise FormatError(SOURCE, name, f"publication {publication_id}: datePublished {published!r} carries a zone; OFAC's carry none")
+        rows.append((publication_id, eastern.replace(tzinfo=EASTERN).astimezone(timezone.utc), eastern))
+    return rows
+
+
+def parse_publications(landed: Mapping[str, LandedFile]) -> pa.Table:
+    files = {name: file for name, file in sorted(landed.items()) if HISTORY_NAME.fullmatch(name)}
+    if not files:
+        return pa.schema(PUBLICATION_TYPES.items()).empty_table()
+    columns: dict[str, list] = {c: [] for c in (*PUBLICATION_TYPES, "source_file")}
+    seen: dict[int, str] = {}
+    for name, file in files.items():
+        for publication_id, utc, eastern in read_publications(file.path, name):
+            if publication_id in seen:
+                raise FormatError(SOURCE, name, f"publication {publication_id} is listed twice (also in {seen[publication_id]})")
+            seen[publication_id] = name
+            for column, value in zip(columns, (publication_id, utc, eastern, name)):
+                columns[column].append(value)
+    table = pa.table({c: pa.array(columns[c], t) for c, t in {**PUBLICATION_TYPES, "source_file": pa.string()}.items()})
+    return with_provenance(table, files)
+
+
+def summarize(tables: Mapping[str, pa.Table]) -> dict:
+    """What the run log and the load report say about the optional files: entries and orphans
+    per advanced XML file, publications per history file."""
+    summary = orphan_summary(tables["ofac_sanctions_entries"]) if tables["ofac_sanctions_entries"].num_rows else {}
+    publications = tables["ofac_publications"]
+    for name in sorted(set(publications.column("source_file").to_pylist()) if publications.num_rows else ()):
+        mine = publications.filter(pc.equal(publications["source_file"], name))
+        latest = pc.max(mine["publication_id"]).as_py()
+        summary[name] = {"publications": mine.num_rows, "latest_publication_id": latest,
+                         "text": f"{mine.num_rows} publications, the latest {latest}"}
+    return summary
 
 
 def _empty(columns: Mapping[str, str]) -> pa.Table:
@@ -157,13 +302,50 @@ def _empty(columns: Mapping[str, str]) -> pa.Table:
     return pa.table({name: pa.array([], type=types[kind]) for name, kind in columns.items()})
 
 
-OFAC = Source(
+class OfacSource(Source):
+    """The exports as declared in FILES, plus the publication history (one file per year)."""
+
+    def service_root(self) -> str:
+        base = self.live_base_url()
+        for suffix in ("/api/PublicationPreview/exports", "/exports"):
+            if base.endswith(suffix):
+                return base[: -len(suffix)]
+        return base
+
+    def url_of(self, spec: PublisherFile) -> str:
+        if spec is HISTORY:
+            return f"{self.service_root()}/{HISTORY.url}"
+        return super().url_of(spec)
+
+    def land(self, zone: LandingZone, mode: SourceMode, session: requests.Session | None) -> dict[str, LandedFile]:
+        landed = Source.land(replace(self, files=FILES), zone, mode, session)
+        if mode.kind == LIVE:
+            if session is None:
+                raise FetchError(self.name, HISTORY_FILES, "live mode needs an HTTP session")
+            year = datetime.now(EASTERN).year
+            name = f"changes_history_{year}.json"
+            url = self.url_of(HISTORY).format(year=year)
+            try:
+                landed[name] = zone.land_url(session, self.name, name, url, HISTORY.expect)
+            except NotFound:
+                pass  # optional: no history published at that address
+            return landed
+        folder = self.local_folder(mode)
+        for path in sorted(folder.glob(HISTORY_FILES)) if folder.is_dir() else ():
+            if not HISTORY_NAME.fullmatch(path.name):
+                raise FetchError(self.name, str(path), "is not named changes_history_YYYY.json")
+            landed[path.name] = zone.land_local(self.name, path.name, path, mode.kind, HISTORY.expect)
+        return landed
+
+
+OFAC = OfacSource(
     name=SOURCE,
-    title="OFAC Sanctions List Service: SDN list CSV exports",
+    title="OFAC Sanctions List Service: SDN list CSV and advanced XML exports, publication history",
     licence="US government work, public domain",
-    files=FILES,
+    files=(*FILES, HISTORY),
     tables=TABLES,
     parse=parse,
     base_url=EXPORTS,
     docs_url="https://ofac.treasury.gov/sanctions-list-service",
+    summarize=summarize,
 )

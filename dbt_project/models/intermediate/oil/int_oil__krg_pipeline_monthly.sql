@@ -1,12 +1,16 @@
--- Kurdistan's pipeline per month in which we hold any Iraqi oil figure: whether it was active at
+-- Kurdistan's pipeline per month in which we hold any Iraqi oil figure or that the pressure calendar holds: whether it was active at
 -- month end (NULL outside the register or after its last confirmation), the confirmed active days,
 -- and Kurdistan's exports via Ceyhan where published (monthly SOMO figure first, else the average
 -- of a published multi-month total that covers the whole month).
 with months as (
 
+    -- every month with an Iraqi oil figure, and every month of the pressure calendar (2018 on)
     select distinct month, {{ month_last_day('month') }} as month_end
-    from {{ ref('int_oil__series_unioned') }}
-    where country_iso3 = 'IRQ'
+    from (
+        select month from {{ ref('int_oil__series_unioned') }} where country_iso3 = 'IRQ'
+        union
+        select month from {{ ref('int_calendar__months') }}
+    ) as all_months
 
 ),
 

@@ -1,6 +1,7 @@
 -- Every rule that gives an entry an Iraq or Iran nexus, one row per (entry, country, rule).
--- Rules (the countries, programs and place names are the `nexus_countries` var in dbt_project.yml):
---   program:<P>            the entry is listed under a country program (IRAQ2, IRAQ3, IRAN...)
+-- Rules (countries and place names are the `nexus_countries` var in dbt_project.yml; programs the seed
+-- ofac_program_classification):
+--   program:<P>            the entry is listed under a program whose country_focus is the country
 --   address_country        an ADD.CSV address is in the country (Fly Baghdad's only Iraq link)
 --   vessel_flag            a vessel flies the country's flag
 --   remarks:nationality / remarks:citizenship / remarks:identity_document / remarks:place_of_birth
@@ -15,7 +16,8 @@ with entities as (
 
 programs as (
 
-    select * from {{ ref('stg_ofac__sdn_programs') }}
+    -- every tag classified (an unclassified one stops the build in int_ofac__programs_classified)
+    select * from {{ ref('int_ofac__programs_classified') }}
 
 ),
 
@@ -39,10 +41,7 @@ direct_rules as (
     {%- endif %}
     select ent_num, '{{ key }}' as nexus_country, 'program:' || program as rule
     from programs
-    where program in ({% for p in c.programs %}'{{ p }}'{{ ", " if not loop.last }}{% endfor %})
-    {%- for prefix in c.program_prefixes %}
-       or program like '{{ prefix }}%'
-    {%- endfor %}
+    where country_focus = '{{ key }}'
 
     union all
     select distinct ent_num, '{{ key }}', 'address_country'

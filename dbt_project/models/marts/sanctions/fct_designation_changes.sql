@@ -5,7 +5,8 @@ with observations as (
         observed_at,
         list_version,
         lag(observed_at) over (order by observed_at) as previous_observed_at,
-        lag(list_version) over (order by observed_at) as previous_list_version
+        lag(list_version) over (order by observed_at) as previous_list_version,
+        is_sample
     from {{ ref('ofac_list_observations') }}
 
 ),
@@ -26,6 +27,20 @@ members as (
 states as (
 
     select * from {{ ref('ofac_entity_states') }}
+
+),
+
+publications as (
+
+    select * from {{ ref('ofac_list_publications') }}
+
+),
+
+listing_dates as (
+
+    select ent_num, min(listing_date) as listing_date
+    from {{ ref('int_ofac__listing_dates') }}
+    group by ent_num
 
 ),
 
@@ -86,12 +101,23 @@ final as (
 
         -- nexus (as of the version that holds the entry)
         compared.iraq_nexus,
-        compared.iran_nexus
+        compared.iran_nexus,
+
+        -- three clocks, never substituted for one another: the entry's legal-effect listing date
+        -- (advanced XML), the publication of the list version the change was seen in (NULL when
+        -- unknown), and when we observed it (observed_at, above)
+        listing_dates.listing_date,
+        publications.published_at as list_published_at,
+
+        -- a change seen between two bundled-sample versions is not a real one
+        pairs.is_sample
 
     from compared
     inner join pairs on pairs.observed_at = compared.observed_at
     left join states as current_state on current_state.state_hash = compared.current_state_hash
     left join states as previous_state on previous_state.state_hash = compared.previous_state_hash
+    left join listing_dates on listing_dates.ent_num = compared.ent_num
+    left join publications on publications.list_version = pairs.list_version
     where compared.change_type is not null
 
 )
