@@ -92,10 +92,6 @@ def _run_refresh(names: list[str] | None) -> int:
     from orchestration.progress import DbtNoiseFilter, concise_console
     from orchestration.reports import write_run_report
 
-    if names is None:
-        selection = dg.AssetSelection.all()
-    else:
-        selection = dg.AssetSelection.groups(*names).downstream() | dg.AssetSelection.assets(definitions.PUBLISHED_KEY)
     resources = definitions.resources()  # read from the environment now, not at import
     warehouse = resources["warehouse"]
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
@@ -105,12 +101,17 @@ def _run_refresh(names: list[str] | None) -> int:
         resources=resources,
         loggers={"console": concise_console},
     )
+    graph = run_defs.resolve_asset_graph()
+    if names is None:
+        selected = dg.AssetSelection.all().resolve(graph)
+    else:
+        selected = _only_selection(graph, names, _published_tables(warehouse.store()))
     job = run_defs.resolve_implicit_global_asset_job_def()
     with contextlib.redirect_stdout(DbtNoiseFilter(sys.stdout)):
         result = job.execute_in_process(
             instance=instance,
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-            asset_selection=list(selection.resolve(run_defs.resolve_asset_graph())),
+            asset_selection=sorted(selected, key=lambda k: k.to_user_string()),
             raise_on_error=False,
             tags={"trigger": "warehouse-cli"},
         )
@@ -130,6 +131,35 @@ def _run_refresh(names: list[str] | None) -> int:
         print(f"  failed build kept for inspection: {kept}", file=sys.stderr)
     print(f"  run report: {store.layout.run_reports / (run_id + '.json')}", file=sys.stderr)
     return 1
+
+
+def _published_tables(store) -> set[str]:
+    with store.read_published() as con:
+        if con is None:
+            return set()
+        return {f"{s}.{t}" for s, t in con.execute("select table_schema, table_name from information_schema.tables").fetchall()}
+
+
+def _only_selection(graph, names: list[str], published: set[str]) -> set:
+    """`--only`: the named sources, everything downstream of them, and what those need that no source
+    loads (seeds, calendars), so a mart that joins several sources is rebuilt whole from the
+    published tables of the others. What needs a source that was never published (a first run
+    with --only) is left out, and said so."""
+    import dagster as dg
+
+    from orchestration import definitions
+
+    source_raw = {key for assets in definitions.raw_assets for key in assets.keys}
+    downstream = dg.AssetSelection.groups(*names).downstream().resolve(graph)
+    refreshed = {key for key in source_raw if key in downstream}
+    never_loaded = {key for key in source_raw - refreshed if ".".join(key.path) not in published}
+    needed = dg.AssetSelection.assets(*downstream).upstream().resolve(graph) - source_raw
+    blocked = dg.AssetSelection.assets(*never_loaded).downstream().resolve(graph) if never_loaded else set()
+    left_out = sorted(k.to_user_string() for k in (downstream | needed) & blocked if k.path[0] == "marts")
+    if left_out:
+        missing = sorted({graph.get(k).group_name for k in never_loaded})
+        print(f"  left out (they need {', '.join(missing)}, never published here): {', '.join(left_out)}", flush=True)
+    return ((downstream | needed) - blocked) | {definitions.PUBLISHED_KEY}
 
 
 def _failures(result) -> list[str]:

@@ -37,7 +37,7 @@ from tests.conftest import SAMPLE_OFAC, bundled_build, ofac_dir, sample_ofac_fil
 from tests.http_fixture import Reply, ScriptedServer, http_server  # noqa: F401 (fixture)
 
 EXPORTS = "/exports"
-OFAC_FILES = ("SDN.CSV", "ADD.CSV", "ALT.CSV", "SDN_COMMENTS.CSV")
+OFAC_FILES = ("SDN.CSV", "ADD.CSV", "ALT.CSV", "SDN_COMMENTS.CSV", "SDN_ADVANCED.XML")  # the history answers 404: absent
 REAL_18 = ("ofac", "snapshot-2024-01-18")
 EOF = b"\r\n\x1a"
 
@@ -262,6 +262,9 @@ CASES = [
     case("Federal Register HTML page instead of JSON", federal_register_page(lambda data: HTML_PAGE), "HTML page", only="federal_register"),
     case("SDN_ADVANCED.XML with a listing date in month 13", ofac_with("SDN_ADVANCED.XML", advanced_xml_month_13), "SDN_ADVANCED.XML: SanctionsEntry 39236 (EntryEvent 39236): date 2024-13-22: month 13 does not exist"),
     case("SDN_ADVANCED.XML in an unknown namespace", ofac_with("SDN_ADVANCED.XML", lambda: sample("SDN_ADVANCED.XML").replace(b"http://www.un.org/sanctions/1.0", b"urn:example:sanctions")), "namespace 'urn:example:sanctions' is not one of"),
+    case("a program tag the classification seed does not know",
+         directory(lambda data: data.replace(b',"CUBA",', b',"CUBA] [NEWPROG-EO99999",', 1)),
+         "program tag 'NEWPROG-EO99999' (1 entries in SDN.CSV, e.g. ent_num 306) is not in dbt_project/seeds/curated/ofac_program_classification.csv"),
     case("publication history of an unknown shape", ofac_with("changes_history_2024.json", lambda: b'{"data": []}'), 'changes_history_2024.json: is not a publication history: an object without a "publications" list'),
     # Regression tests of two bugs this matrix found (see the module docstring).
     # A new trailing column that holds OFAC's null marker in every row is a layout change too.

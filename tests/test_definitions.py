@@ -51,8 +51,35 @@ def test_asset_graph_snapshot(defs):
         "marts/fct_iraq_iran_trade_monthly",
         "marts/fct_oil_monthly",
         "marts/rpt_iran_barrels_offset",
+        "raw/federal_register_documents",
+        "raw/ofac_sanctions_entries",
+        "raw/ofac_profile_relationships",
+        "raw/ofac_publications",
+        "raw/ofac_program_classification",
+        "raw/iraq_electricity_waiver",
+        "history/ofac_list_publications",
+        "marts/fct_sanctions_pressure_monthly",
+        "marts/fct_iraq_compliance_monthly",
+        "marts/rpt_pressure_vs_compliance",
+        "marts/rpt_pressure_compliance_lags",
+        "marts/rpt_event_study",
         "published_warehouse",
     }
+
+
+def test_pressure_lineage_reaches_back_to_every_source(defs):
+    graph = defs.resolve_asset_graph()
+    for mart, sources in {
+        "fct_sanctions_pressure_monthly": {"raw/ofac_sdn", "raw/ofac_sanctions_entries", "raw/federal_register_documents",
+                                           "raw/iraq_electricity_waiver", "raw/fincen_311_actions", "raw/ofac_program_classification"},
+        "fct_iraq_compliance_monthly": {"raw/iraqi_banks_barred", "raw/imf_imts_trade", "raw/comtrade_mirror_trade",
+                                        "raw/krg_pipeline_status", "raw/jodi_crude_oil"},
+    }.items():
+        ancestors = {k.to_user_string() for k in dg.AssetSelection.assets(dg.AssetKey(["marts", mart])).upstream().resolve(graph)}
+        assert sources <= ancestors, (mart, sources - ancestors)
+    study = dg.AssetSelection.assets(dg.AssetKey(["marts", "rpt_event_study"]))
+    assert dg.AssetKey(["marts", "fct_iraq_compliance_monthly"]) in study.upstream().resolve(graph)
+    assert dg.AssetKey(["published_warehouse"]) in study.downstream().resolve(graph)
 
 
 def test_lineage_runs_from_publisher_file_to_publish(defs):
@@ -87,9 +114,9 @@ def test_every_raw_table_and_mart_has_a_blocking_gx_check(defs):
 
 
 def test_every_duckdb_writer_is_in_one_pool(defs):
-    from orchestration.definitions import dbt_warehouse, gates, published_warehouse, raw_assets
+    from orchestration.definitions import dbt_warehouse, gates, published_warehouse, raw_assets, rpt_event_study
 
-    for assets_def in [*raw_assets, dbt_warehouse, published_warehouse, *gates]:
+    for assets_def in [*raw_assets, dbt_warehouse, rpt_event_study, published_warehouse, *gates]:
         assert assets_def.op.pool == "duckdb_writer", assets_def
 
 

@@ -7,13 +7,13 @@
          then least(greatest(({{ mean }} - {{ value }}) / {{ mean }}, 0.0), 1.0) end
 {%- endmacro %}
 
-{# How many of `scores` have data, and their sum (NULLs left out), for an index = 100 x sum / n. #}
-{% macro scored_count(scores) -%}
-    ({% for s in scores %}(case when {{ s }} is not null then 1 else 0 end){{ ' + ' if not loop.last }}{% endfor %})
-{%- endmacro %}
-
-{% macro scored_sum(scores) -%}
-    ({% for s in scores %}coalesce({{ s }}, 0){{ ' + ' if not loop.last }}{% endfor %})
+{# n_components (how many of `scores` have data) and the index: 100 x the mean of the non-NULL
+   scores, NULL when fewer than two have data. #}
+{% macro index_columns(scores, index_name) -%}
+    {%- set n -%}({% for s in scores %}(case when {{ s }} is not null then 1 else 0 end){{ ' + ' if not loop.last }}{% endfor %}){%- endset -%}
+    {%- set total -%}({% for s in scores %}coalesce({{ s }}, 0){{ ' + ' if not loop.last }}{% endfor %}){%- endset -%}
+    cast({{ n }} as integer) as n_components,
+    cast(case when {{ n }} >= 2 then 100.0 * {{ total }} / {{ n }} end as double) as {{ index_name }}
 {%- endmacro %}
 
 {# A count as a score in [0, 1]: min(x / cap, 1); NULL stays NULL (least() alone would skip it and give 1). #}

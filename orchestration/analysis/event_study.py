@@ -82,11 +82,16 @@ def _windows(series: pd.Series, position: int, w: int) -> tuple[np.ndarray, np.n
     return before[~np.isnan(before)], after[~np.isnan(after)]
 
 
-def _difference(series: pd.Series, position: int, w: int) -> tuple[float | None, int, int, float, float]:
+def _difference(series: pd.Series, position: int, w: int) -> float | None:
+    """mean(after) - mean(before), or None when a side has fewer than MIN_MONTHS months of data."""
     before, after = _windows(series, position, w)
     if len(before) < MIN_MONTHS or len(after) < MIN_MONTHS:
-        return None, len(before), len(after), float("nan"), float("nan")
-    return float(after.mean() - before.mean()), len(before), len(after), float(before.mean()), float(after.mean())
+        return None
+    return float(after.mean() - before.mean())
+
+
+def _mean(values: np.ndarray) -> float:
+    return float(values.mean()) if len(values) else float("nan")
 
 
 def _block_bootstrap_ci(series: pd.Series, position: int, w: int, seed: int) -> tuple[float, float, int]:
@@ -121,7 +126,8 @@ def run_event_study(compliance: pd.DataFrame, events: list[KeyEvent]) -> pd.Data
             ]
             for outcome in OUTCOMES:
                 series = compliance[outcome].astype(float)
-                diff, n_before, n_after, mean_before, mean_after = _difference(series, position, w)
+                before, after = _windows(series, position, w)
+                diff = _difference(series, position, w)
                 row = {
                     "event_type": event.event_type,
                     "event_date": event.event_date,
@@ -129,10 +135,10 @@ def run_event_study(compliance: pd.DataFrame, events: list[KeyEvent]) -> pd.Data
                     "event_title": event.title,
                     "outcome": outcome,
                     "window_months": w,
-                    "n_before": n_before,
-                    "n_after": n_after,
-                    "mean_before": mean_before if n_before else float("nan"),
-                    "mean_after": mean_after if n_after else float("nan"),
+                    "n_before": len(before),
+                    "n_after": len(after),
+                    "mean_before": _mean(before),
+                    "mean_after": _mean(after),
                     "difference": float("nan"),
                     "ci_low": float("nan"),
                     "ci_high": float("nan"),
@@ -142,13 +148,9 @@ def run_event_study(compliance: pd.DataFrame, events: list[KeyEvent]) -> pd.Data
                     "n_placebo_months": 0,
                     "other_key_events_in_window": "; ".join(near) or None,
                 }
-                if n_before:
-                    row["mean_before"] = float(_windows(series, position, w)[0].mean())
-                if n_after:
-                    row["mean_after"] = float(_windows(series, position, w)[1].mean())
                 if diff is not None:
                     low, high, block = _block_bootstrap_ci(series, position, w, SEED + position * 100 + w)
-                    placebo = [d for p in placebo_positions if (d := _difference(series, p, w)[0]) is not None]
+                    placebo = [d for p in placebo_positions if (d := _difference(series, p, w)) is not None]
                     row.update(
                         difference=diff,
                         ci_low=low,

@@ -9,6 +9,14 @@ with programs as (
 
 ),
 
+advanced_programs as (
+
+    -- program codes of the advanced XML (SDN and consolidated lists) must be classified too
+    select profile_id as ent_num, unnest(program_codes) as program, source_file as seen_in
+    from {{ ref('stg_ofac__sanctions_entries') }}
+
+),
+
 classification as (
 
     select * from {{ ref('ofac_program_classification') }}
@@ -22,7 +30,7 @@ unclassified as (
         count(distinct ent_num) as entries,
         min(ent_num) as example_ent_num,
         min(seen_in) as seen_in
-    from programs
+    from (select * from programs union all select * from advanced_programs) as every_program
     where program not in (select program from classification)
     group by program
 

@@ -4,6 +4,8 @@
 -- Each scored component is in [0, 1]; compliance_index = 100 x the mean of the scores that have
 -- data (NULL when fewer than two do). Formulas: _pressure__models.yml. NULL is "no data", never zero.
 {%- set caps = var('score_caps') %}
+{%- set scores = ['score_institutions_barred', 'score_imports_from_iran_fall', 'score_iran_share_fall',
+                  'score_energy_imports_fall', 'score_pipeline_restart', 'score_enforcement'] %}
 {%- set trailing = var('trailing_months') %}
 {%- set trailing_min = var('trailing_min_months') %}
 with months as (
@@ -175,19 +177,6 @@ scored as (
         {{ capped_score('iraqi_enforcement_actions', caps.enforcement_actions) }} as score_enforcement
     from with_trailing
 
-),
-
-{%- set scores = ['score_institutions_barred', 'score_imports_from_iran_fall', 'score_iran_share_fall',
-                  'score_energy_imports_fall', 'score_pipeline_restart', 'score_enforcement'] %}
-
-indexed as (
-
-    select
-        scored.*,
-        {{ scored_count(scores) }} as n_components,
-        {{ scored_sum(scores) }} as score_sum
-    from scored
-
 )
 
 select
@@ -230,7 +219,6 @@ select
     cast(score_energy_imports_fall as double) as score_energy_imports_fall,
     cast(score_pipeline_restart as double) as score_pipeline_restart,
     cast(score_enforcement as double) as score_enforcement,
-    cast(n_components as integer) as n_components,
-    cast(case when n_components >= 2 then 100.0 * score_sum / n_components end as double) as compliance_index
-from indexed
+    {{ index_columns(scores, 'compliance_index') }}
+from scored
 order by month

@@ -4,6 +4,8 @@
 -- than two do). Formulas and caps: the model's docs (_pressure__models.yml) and dbt_project.yml
 -- var `score_caps`. A month a source does not cover is NULL, never zero.
 {%- set caps = var('score_caps') %}
+{%- set scores = ['score_iraq_designations', 'score_iran_designations', 'score_federal_register', 'score_fincen',
+                  'score_presidential', 'score_waiver_withdrawn', 'score_warnings'] %}
 with months as (
 
     select * from {{ ref('int_calendar__months') }}
@@ -179,19 +181,6 @@ scored as (
         {{ capped_score('warnings', caps.warnings) }} as score_warnings
     from measures
 
-),
-
-{%- set scores = ['score_iraq_designations', 'score_iran_designations', 'score_federal_register', 'score_fincen',
-                  'score_presidential', 'score_waiver_withdrawn', 'score_warnings'] %}
-
-indexed as (
-
-    select
-        scored.*,
-        {{ scored_count(scores) }} as n_components,
-        {{ scored_sum(scores) }} as score_sum
-    from scored
-
 )
 
 select
@@ -233,7 +222,6 @@ select
     cast(score_presidential as double) as score_presidential,
     cast(score_waiver_withdrawn as double) as score_waiver_withdrawn,
     cast(score_warnings as double) as score_warnings,
-    cast(n_components as integer) as n_components,
-    cast(case when n_components >= 2 then 100.0 * score_sum / n_components end as double) as pressure_index
-from indexed
+    {{ index_columns(scores, 'pressure_index') }}
+from scored
 order by month

@@ -61,7 +61,8 @@ designation_events as (
         designations.iran_nexus,
         designations.name || ' (' || designations.list_name || ')' as title,
         'ofac:' || cast(designations.ent_num as varchar) || ':' || designations.list_name as source_doc_id,
-        designations.source_url,
+        -- OFAC's public page of the entry; the file the date came from is in raw.ofac_sanctions_entries
+        'https://sanctionssearch.ofac.treas.gov/Details.aspx?id=' || cast(designations.ent_num as varchar) as source_url,
         'ofac_advanced_xml' as source,
         designations.is_sample
     from designations
