@@ -16,6 +16,7 @@ import json
 import os
 import signal
 import sys
+import tempfile
 from pathlib import Path
 
 from orchestration.errors import SourceError
@@ -73,7 +74,7 @@ def refresh_command(only: list[str] | None) -> int:
     mode = source_mode()  # a bad WAREHOUSE_SOURCES fails before anything starts
     names = _requested_sources(only)
     paths = layout()
-    paths.home.mkdir(parents=True, exist_ok=True)
+    _check_writable(paths.home)
     with open(paths.lock, "w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -131,6 +132,18 @@ def _run_refresh(names: list[str] | None) -> int:
         print(f"  failed build kept for inspection: {kept}", file=sys.stderr)
     print(f"  run report: {store.layout.run_reports / (run_id + '.json')}", file=sys.stderr)
     return 1
+
+
+def _check_writable(home: Path) -> None:
+    """An unwritable WAREHOUSE_HOME is one clear line before anything runs, not a traceback mid-run."""
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=home, prefix=".write-check-"):
+            pass
+    except OSError as exc:
+        raise SettingsError(
+            f"WAREHOUSE_HOME {home} is not writable ({exc.strerror or exc}); set WAREHOUSE_HOME to a folder you can write"
+        ) from None
 
 
 def _published_tables(store) -> set[str]:

@@ -54,6 +54,18 @@ class HttpSettings:
         )
 
 
+class KeySafeSession(requests.Session):
+    """A session that drops every credential header (SECRET_HEADERS) when a redirect leaves the
+    host, port or scheme the request was sent to. requests itself strips only `Authorization`, so
+    a custom key header (Comtrade's Ocp-Apim-Subscription-Key) would otherwise go along."""
+
+    def rebuild_auth(self, prepared_request, response):
+        super().rebuild_auth(prepared_request, response)
+        if self.should_strip_auth(response.request.url, prepared_request.url):
+            for name in [h for h in prepared_request.headers if h.lower() in SECRET_HEADERS]:
+                del prepared_request.headers[name]
+
+
 def make_session(settings: HttpSettings | None = None) -> requests.Session:
     settings = settings or HttpSettings.from_env()
     retry = Retry(
@@ -69,7 +81,7 @@ def make_session(settings: HttpSettings | None = None) -> requests.Session:
         retry_after_max=int(settings.backoff_max),  # a huge Retry-After must not stall a refresh for hours
         raise_on_status=True,
     )
-    session = requests.Session()
+    session = KeySafeSession()
     adapter = HTTPAdapter(max_retries=retry)
     session.mount("http://", adapter)
     session.mount("https://", adapter)

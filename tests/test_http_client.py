@@ -209,3 +209,32 @@ def test_api_key_in_query_never_reaches_the_landing_zone(http_server: ScriptedSe
     log = fetch_logs(zone)
     assert log and SECRET not in log and "REDACTED" in log
     assert not [p for p in zone.root.rglob("*") if SECRET in str(p)]
+
+
+@pytest.mark.parametrize("other", ["host", "port"])
+def test_a_key_header_never_follows_a_redirect_to_another_host_or_port(other, tmp_path):
+    """Comtrade's key goes in a custom header, which requests would carry along on a redirect;
+    two local servers: the publisher (which redirects) and another one (which must never see it)."""
+    # another host: 127.0.0.2 is this machine too (loopback), but not the host the key was sent to
+    publisher = ScriptedServer().start()
+    elsewhere = ScriptedServer("127.0.0.2" if other == "host" else "127.0.0.1").start()
+    try:
+        target = elsewhere.url("/landing")
+        publisher.script("/data", redirect(target))
+        publisher.script("/same", redirect("/landing"))
+        publisher.script("/landing", Reply(200, body=b'{"data": []}'))
+        elsewhere.script("/landing", Reply(200, body=b'{"data": []}'))
+        session = make_session(HttpSettings(retries=0))
+        headers = {"Ocp-Apim-Subscription-Key": "not-for-strangers", "X-Api-Key": "nor-this"}
+        download(session, "comtrade", publisher.url("/data"), tmp_path / "a.json", headers=headers)
+        seen = [r for r in elsewhere.requests if r.path == "/landing"]
+        assert len(seen) == 1
+        lowered = {k.lower() for k in seen[0].headers}
+        assert "ocp-apim-subscription-key" not in lowered and "x-api-key" not in lowered
+        # a redirect on the same host and port keeps the key: it is the publisher's own
+        download(session, "comtrade", publisher.url("/same"), tmp_path / "b.json", headers=headers)
+        same = [r for r in publisher.requests if r.path == "/landing"]
+        assert same and same[0].headers.get("Ocp-Apim-Subscription-Key") == "not-for-strangers"
+    finally:
+        publisher.stop()
+        elsewhere.stop()
