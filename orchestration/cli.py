@@ -43,11 +43,23 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SOURCE",
         help="refresh only these sources (repeat or comma-separate) and what depends on them",
     )
+    refresh.add_argument(
+        "--accept-change",
+        metavar="REASON",
+        help="for this run only, accept counts beyond the gates' bounds (a genuine collapse or growth): "
+        "row-count floors and ceilings and the nexus-count fall are lifted; REASON goes in the run report",
+    )
     commands.add_parser("status", help="what is published, when, and from which inputs")
     commands.add_parser("sources", help="list the sources and their files")
     args = parser.parse_args(argv)
     try:
         if args.command == "refresh":
+            if args.accept_change is not None:
+                if not args.accept_change.strip():
+                    raise SettingsError("--accept-change needs a reason, e.g. --accept-change 'OFAC delisted 40 Iraqi entries on 2026-03-02'")
+                os.environ["WAREHOUSE_ACCEPT_CHANGE"] = args.accept_change.strip()
+            else:
+                os.environ.pop("WAREHOUSE_ACCEPT_CHANGE", None)  # one run only: never inherited by the next
             return refresh_command(args.only)
         if args.command == "status":
             return status_command()
@@ -83,6 +95,8 @@ def refresh_command(only: list[str] | None) -> int:
             return 3
         scope = "all sources" if names is None else ", ".join(names) + " and downstream"
         print(f"warehouse refresh: {scope}, inputs from {mode.describe()}, home {paths.home}", flush=True)
+        if os.environ.get("WAREHOUSE_ACCEPT_CHANGE"):
+            print(f"  accepting counts beyond the gates' bounds for this run: {os.environ['WAREHOUSE_ACCEPT_CHANGE']}", flush=True)
         return _run_refresh(names)
 
 

@@ -9,7 +9,7 @@ from orchestration.assets.dbt import dbt_project, dbt_resource, dbt_warehouse
 from orchestration.assets.event_study import EVENT_STUDY_KEY, rpt_event_study
 from orchestration.assets.publish import PUBLISHED_KEY, build_publish_asset
 from orchestration.assets.sources import build_source_assets
-from orchestration.gates.checks import gx_checks
+from orchestration.gates.checks import gx_checks, nexus_counts
 from orchestration.reports import write_run_report
 from orchestration.resources import WarehouseResource
 from orchestration.sources import SOURCES
@@ -21,7 +21,7 @@ raw_keys = [key for assets in raw_assets for key in assets.keys]
 dbt_keys = list(dbt_warehouse.keys)
 # every raw table (Python-loaded sources and curated dbt seeds) and every mart is gated
 gated_keys = raw_keys + [key for key in dbt_keys if key.path[0] in ("raw", "marts")] + [EVENT_STUDY_KEY]
-gates = gx_checks(gated_keys)
+gates = [*gx_checks(gated_keys), nexus_counts]
 published_warehouse = build_publish_asset(raw_keys + dbt_keys + [EVENT_STUDY_KEY])
 
 # everything a refresh materializes, shared with the CLI's in-process run

@@ -7,6 +7,7 @@ from typing import Mapping
 
 import pyarrow as pa
 
+from orchestration.errors import SourceError
 from orchestration.landing import LandedFile
 from orchestration.sources.base import PROVENANCE_TYPES, Source
 from orchestration.warehouse import Warehouse, utcnow
@@ -28,6 +29,48 @@ def previous_row_counts(warehouse: Warehouse, tables: list[str]) -> dict[str, in
             if table in existing:
                 counts[table] = con.execute(f"select count(*) from {table}").fetchall()[0][0]
     return counts
+
+
+def check_history_lineage(warehouse: Warehouse, source: Source, landed: Mapping[str, LandedFile]) -> None:
+    """The bundled sample never chains into a real list history, nor a real list into the sample's.
+
+    A real list compared with the sample's 51 entries would record some 13,800 "added" designations
+    (and Fly Baghdad "removed") on the day of the run; the sample after a real list, the reverse.
+    Refused, naming a fresh WAREHOUSE_HOME, before anything is loaded.
+    """
+    if source.history_table is None or not landed:
+        return
+    loading_sample = all(f.is_sample for f in landed.values())
+    with warehouse.read_published() as con:
+        if con is None:
+            return
+        schema, table = source.history_table.split(".")
+        exists = con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
+        ).fetchall()[0][0]
+        if not exists:
+            return
+        sample_versions, real_versions = con.execute(
+            f"select count(*) filter (where is_sample), count(*) filter (where not is_sample) from {source.history_table}"
+        ).fetchall()[0]
+    home = warehouse.layout.home
+    first = next(iter(landed))
+    if not loading_sample and sample_versions:
+        raise SourceError(
+            source.name,
+            first,
+            f"this WAREHOUSE_HOME ({home}) holds the bundled sample's list history ({sample_versions} sample "
+            f"version(s), from `make run`); a real list loaded here would be compared with the sample and record "
+            f"thousands of false changes. Use a fresh WAREHOUSE_HOME for real lists, e.g. WAREHOUSE_HOME={home}-real",
+        )
+    if loading_sample and real_versions:
+        raise SourceError(
+            source.name,
+            first,
+            f"this WAREHOUSE_HOME ({home}) holds a real list history ({real_versions} version(s)); the bundled "
+            f"sample would be recorded as a new version of it. Run the sample in a fresh WAREHOUSE_HOME, e.g. "
+            f"WAREHOUSE_HOME={home}-sample",
+        )
 
 
 def load_raw_tables(

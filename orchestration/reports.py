@@ -42,6 +42,9 @@ def write_run_report(store: Warehouse, run_id: str, *, published: bool, error: s
         "warehouse": str(layout.published),
         "sources": [p for p in pieces if p.get("kind") == "load"],
         "gates": [p for p in pieces if p.get("kind") == "gate"],
+        "assertions": [p for p in pieces if p.get("kind") == "assertion"],
+        # the reason given with --accept-change, when this run's count bounds were lifted
+        "accepted_change": next((p.get("accepted_change") for p in pieces if p.get("accepted_change")), None),
         "tables": table_counts(layout.published) if published else {},
     }
     if not published:

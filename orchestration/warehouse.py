@@ -35,6 +35,15 @@ from orchestration.settings import Layout
 SCHEMAS = ("raw", "staging", "marts", "meta")
 STALE_BUILD_SECONDS = 24 * 3600
 
+# Which run published each version of the file, inside the file itself (the last row is this version).
+PUBLISHED_RUNS_DDL = """
+create table if not exists meta.published_runs (
+    run_id varchar not null,
+    published_at timestamptz not null,
+    base_run_id varchar
+)
+"""
+
 SOURCE_LOADS_DDL = """
 create table if not exists meta.source_loads (
     source varchar not null,
@@ -62,6 +71,16 @@ def _file_lock(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _latest_run(con: duckdb.DuckDBPyConnection) -> str | None:
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'meta' and table_name = 'published_runs'"
+    ).fetchall()[0][0]
+    if not exists:
+        return None
+    row = con.execute("select run_id from meta.published_runs order by published_at desc limit 1").fetchall()
+    return row[0][0] if row else None
 
 
 class Warehouse:
@@ -96,11 +115,15 @@ class Warehouse:
                 for schema in SCHEMAS:
                     con.execute(f"create schema if not exists {schema}")
                 con.execute(SOURCE_LOADS_DDL)
+                con.execute(PUBLISHED_RUNS_DDL)
+                base = _latest_run(con)
                 con.execute("checkpoint")
             finally:
                 con.close()
             os.replace(tmp, build)
             (build.parent / "started_at").write_text(utcnow().isoformat())
+            # the version this run started from: publishing is refused if another run published since
+            (build.parent / "base_run_id").write_text(base or "")
         return build
 
     def _remove_stale_builds(self) -> None:
@@ -138,8 +161,11 @@ class Warehouse:
         build = self.build_path(run_id)
         if not build.exists():
             raise PublishError(f"run {run_id} has no build to publish at {build}")
+        base = (self.build_dir(run_id) / "base_run_id").read_text() or None
         con = duckdb.connect(str(build))
         try:
+            con.execute(PUBLISHED_RUNS_DDL)
+            con.execute("insert into meta.published_runs values (?, ?, ?)", [run_id, utcnow(), base])
             con.execute("checkpoint")
             tables = con.execute(
                 "select count(*) from information_schema.tables where table_schema in ('raw', 'marts')"
@@ -152,9 +178,23 @@ class Warehouse:
         if wal.exists():
             raise PublishError(f"run {run_id}: {wal} still exists after checkpoint; a writer is still open")
         staged = self.layout.home / f".warehouse.{run_id}.duckdb.tmp"
-        os.replace(build, staged)  # same filesystem: a rename, not a copy
-        os.replace(staged, self.layout.published)
+        with _file_lock(self.layout.home / ".publish.lock"):
+            # compare and swap: the published version must still be the one this run started from
+            current = self.published_run_id()
+            if current != base:
+                raise PublishError(
+                    f"run {run_id} started from the version published by {base or 'no run (empty home)'}, but run "
+                    f"{current} has published since; publishing now would drop that run's changes. Nothing was "
+                    "published and nothing is lost: run the refresh again"
+                )
+            os.replace(build, staged)  # same filesystem: a rename, not a copy
+            os.replace(staged, self.layout.published)
         return self.layout.published
+
+    def published_run_id(self) -> str | None:
+        """The run that published the current file (recorded inside it), or None."""
+        with self.read_published() as con:
+            return None if con is None else _latest_run(con)
 
     def discard(self, run_id: str) -> Path | None:
         """Keep a failed run's build for inspection as builds/failed-latest (one at a time)."""

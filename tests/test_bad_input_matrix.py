@@ -116,10 +116,12 @@ class Case:
     id: str
     setup: Callable[[Ctx], str]  # prepares the input; returns WAREHOUSE_SOURCES (a directory or "live")
     expect: str | None  # substring of the error output; None: the refresh must succeed and publish
-    baseline: str = "sample"  # sample | real-2024-01-18: the good warehouse published first
+    baseline: str = "sample"  # sample | bundled | real-2024-01-18: the good warehouse published first
     sdn_requests: int | None = None  # live cases: how many times SDN.CSV must have been requested
     then: Callable[[Path, ScriptedServer], None] | None = None  # more checks on the home afterwards
     only: str = "ofac"  # the source refreshed (`warehouse refresh --only <only>`)
+    new_version: bool = False  # a succeeding case that loads a new SDN.CSV (one more list version)
+    args: tuple[str, ...] = ()  # more arguments of `warehouse refresh`, e.g. ("--accept-change", "reason")
 
 
 def case(id: str, setup: Callable[[Ctx], str], expect: str | None, *, marks=(), **kwargs):
@@ -164,10 +166,46 @@ def read_timeout(ctx: Ctx) -> str:
 
 
 def collapsed_real_list(ctx: Ctx) -> str:
-    """The real 2024-01-18 list cut to its first 10% of rows (still a well-formed OFAC file)."""
+    """The real 2024-01-18 list cut to its first 10% of rows (still a well-formed OFAC file), with
+    its ADD.CSV and ALT.CSV cut to the same entries (so the files still belong together)."""
     real = shared_path(*REAL_18)
-    rows = rows_of((real / "SDN.CSV").read_bytes())
-    files = {"SDN.CSV": join_rows(rows[: len(rows) // 10]), "ADD.CSV": real / "ADD.CSV", "ALT.CSV": real / "ALT.CSV"}
+    rows = rows_of((real / "SDN.CSV").read_bytes())[: len(rows_of((real / "SDN.CSV").read_bytes())) // 10]
+    kept = {fields_of(row)[0] for row in rows}
+    files: dict[str, bytes | Path] = {"SDN.CSV": join_rows(rows)}
+    for name in ("ADD.CSV", "ALT.CSV"):
+        files[name] = join_rows([row for row in rows_of((real / name).read_bytes()) if fields_of(row)[0] in kept])
+    return str(ofac_dir(ctx.tmp, files, name="bad-input"))
+
+
+def real_list_without_iraqi_addresses(ctx: Ctx) -> str:
+    """The real 2024-01-22 list with every ADD.CSV row in Iraq dropped: a well-formed set of files
+    that silently loses most Iraq-nexus links (Fly Baghdad's among them)."""
+    real = shared_path("ofac", "snapshot-2024-01-22")
+    addresses = [row for row in rows_of((real / "ADD.CSV").read_bytes()) if fields_of(row)[4] != b'"Iraq"']
+    files = {"SDN.CSV": real / "SDN.CSV", "ADD.CSV": join_rows(addresses), "ALT.CSV": real / "ALT.CSV"}
+    return str(ofac_dir(ctx.tmp, files, name="bad-input"))
+
+
+def accepted_in_the_report(home: Path, server: ScriptedServer) -> None:
+    published = report(home, "published_run.json")
+    assert published["accepted_change"] == "test: a genuine mass delisting"
+    nexus = [a for a in published["assertions"] if a["name"] == "nexus_counts"]
+    assert nexus and nexus[0]["passed"] and "listed Iraq-nexus entries fell from" in nexus[0]["detail"]
+
+
+def addresses_grown_elevenfold(ctx: Ctx) -> str:
+    """The sample's ADD.CSV with every row repeated 11 times under new add_nums (147 -> 1,617 rows)."""
+    rows = [fields_of(r) for r in rows_of(sample("ADD.CSV"))]
+    grown = [b",".join([f[0], str(900000 + i * 1000 + int(f[1])).encode(), *f[2:]]) for i in range(11) for f in rows]
+    files: dict[str, bytes | Path] = dict(sample_ofac_files())
+    files["ADD.CSV"] = join_rows(grown)
+    return str(ofac_dir(ctx.tmp, files, name="bad-input"))
+
+
+def add_csv_of_another_list(ctx: Ctx) -> str:
+    """The sample's SDN.CSV beside the real ADD.CSV (24,776 addresses of some 18,000 other entries)."""
+    files: dict[str, bytes | Path] = dict(sample_ofac_files())
+    files["ADD.CSV"] = shared_path(*REAL_18, "ADD.CSV")
     return str(ofac_dir(ctx.tmp, files, name="bad-input"))
 
 
@@ -189,6 +227,12 @@ def sample_dir_with(ctx: Ctx, source: str, name: str, edit: Callable[[bytes], by
     path = root / source / name
     path.write_bytes(edit(path.read_bytes()))
     return str(root)
+
+
+def real_list_onto_the_bundled_sample(ctx: Ctx) -> str:
+    """The real 2024-01-22 list in directory mode, after `make run` in the same home."""
+    return str(ofac_dir(ctx.tmp, {n: shared_path("ofac", "snapshot-2024-01-22", n) for n in ("SDN.CSV", "ADD.CSV", "ALT.CSV")},
+                        name="real"))
 
 
 def comtrade_500_rows(ctx: Ctx) -> str:
@@ -262,9 +306,21 @@ CASES = [
     case("Federal Register HTML page instead of JSON", federal_register_page(lambda data: HTML_PAGE), "HTML page", only="federal_register"),
     case("SDN_ADVANCED.XML with a listing date in month 13", ofac_with("SDN_ADVANCED.XML", advanced_xml_month_13), "SDN_ADVANCED.XML: SanctionsEntry 39236 (EntryEvent 39236): date 2024-13-22: month 13 does not exist"),
     case("SDN_ADVANCED.XML in an unknown namespace", ofac_with("SDN_ADVANCED.XML", lambda: sample("SDN_ADVANCED.XML").replace(b"http://www.un.org/sanctions/1.0", b"urn:example:sanctions")), "namespace 'urn:example:sanctions' is not one of"),
+    case("ADD.CSV that does not belong to SDN.CSV (99% orphans)", add_csv_of_another_list,
+         "ADD.CSV: 99% of its 24,776 rows"),
+    case("ADD.CSV loses every Iraqi address (Iraq-nexus count falls)", real_list_without_iraqi_addresses,
+         "listed Iraq-nexus entries fell from", baseline="real-2024-01-18"),
+    case("the same fall, accepted for one run with a reason", real_list_without_iraqi_addresses, None,
+         baseline="real-2024-01-18", args=("--accept-change", "test: a genuine mass delisting"), new_version=True,
+         then=accepted_in_the_report),
+    case("ADD.CSV grew elevenfold (row-count ceiling)", addresses_grown_elevenfold, "ceiling 1,470, previous published count 147"),
     case("a program tag the classification seed does not know",
          directory(lambda data: data.replace(b',"CUBA",', b',"CUBA] [NEWPROG-EO99999",', 1)),
          "program tag 'NEWPROG-EO99999' (1 entries in SDN.CSV, e.g. ent_num 306) is not in dbt_project/seeds/curated/ofac_program_classification.csv"),
+    case("a real list into a home that holds the bundled sample's history", real_list_onto_the_bundled_sample,
+         "holds the bundled sample's list history", baseline="bundled"),
+    case("the bundled sample into a home that holds a real list history", lambda ctx: "bundled",
+         "holds a real list history", baseline="real-2024-01-18"),
     case("publication history of an unknown shape", ofac_with("changes_history_2024.json", lambda: b'{"data": []}'), 'changes_history_2024.json: is not a publication history: an object without a "publications" list'),
     # Regression tests of two bugs this matrix found (see the module docstring).
     # A new trailing column that holds OFAC's null marker in every row is a layout change too.
@@ -301,10 +357,14 @@ def publish(home: Path, sources: Path, *args: str) -> None:
 def baseline(dbt_manifest, tmp_path_factory) -> Callable[[str], Path]:
     """A published warehouse home per baseline kind, built once per module on first use.
 
-    sample: a copy of the session's full bundled refresh.
-    real-2024-01-18: the sample baseline, then `--only ofac` on the real list of 2024-01-18 (its
-    13,848 entries become the published row count the gate's floor is computed from); cheaper
-    than a second full refresh, since every other source is unchanged.
+    bundled: a copy of the session's full bundled refresh (`make run`).
+    sample: a full refresh in directory mode from the sample's files (every source's folder points
+    at its bundled sample): the sample's bytes, but not the bundled mode, since the cases load
+    edited or live copies of them, and a bundled sample's list history refuses any other list
+    (orchestration/loading.py check_history_lineage).
+    real-2024-01-18: a full refresh with the real list of 2024-01-18 (its 13,848 entries become the
+    published row count the gates' floor and ceiling are computed from), every other source from
+    its sample's files.
     """
     built: dict[str, Path] = {}
 
@@ -313,12 +373,13 @@ def baseline(dbt_manifest, tmp_path_factory) -> Callable[[str], Path]:
             return built[kind]
         root = tmp_path_factory.mktemp(f"baseline-{kind}")
         home = root / "home"
-        if kind == "sample":
-            shutil.copytree(bundled_build()[0], home, symlinks=True)  # the session's bundled refresh
+        if kind == "bundled":
+            shutil.copytree(bundled_build()[0], home, symlinks=True)  # the session's `make run`
+        elif kind == "sample":
+            publish(home, every_source_dir(root / "src", SAMPLE_OFAC))
         elif kind == "real-2024-01-18":
-            real = shared_path(*REAL_18)
-            shutil.copytree(get("sample"), home, symlinks=True)
-            publish(home, every_source_dir(root / "src", real), "--only", "ofac")
+            # a home of its own: the real list after the 51-entry sample would be a 270-fold growth
+            publish(home, every_source_dir(root / "src", shared_path(*REAL_18)))
         else:
             raise ValueError(kind)
         built[kind] = home
@@ -353,7 +414,7 @@ def test_bad_input(bad: Case, baseline, refresh, warehouse_home: Path, http_serv
     for name, value in ctx.env.items():
         monkeypatch.setenv(name, value)
 
-    code, out, err = refresh("--only", bad.only, sources=sources)
+    code, out, err = refresh("--only", bad.only, *bad.args, sources=sources)
     shown = f"exit {code}\n--- stdout (tail) ---\n{out[-2000:]}\n--- stderr (tail) ---\n{err[-4000:]}"
     last = report(warehouse_home, "last_run.json")
 
@@ -365,8 +426,10 @@ def test_bad_input(bad: Case, baseline, refresh, warehouse_home: Path, http_serv
         assert last["published"] is True, shown
         assert report(warehouse_home, "published_run.json")["run_id"] != before_run
         assert report(warehouse_home, "published_run.json")["run_id"] == last["run_id"]
-        # the same SDN.CSV bytes are the same list version: nothing new in the history
-        assert observations(published) == before_history
+        if bad.new_version:  # a new SDN.CSV: exactly one more version in the history
+            assert observations(published)[:-1] == before_history and len(observations(published)) == len(before_history) + 1
+        else:  # the same SDN.CSV bytes are the same list version: nothing new in the history
+            assert observations(published) == before_history
         if bad.then:
             bad.then(warehouse_home, http_server)
         return

@@ -4,7 +4,7 @@
 import dagster as dg
 
 from orchestration.errors import SourceSkipped
-from orchestration.loading import keep_raw_tables, load_raw_tables
+from orchestration.loading import check_history_lineage, keep_raw_tables, load_raw_tables
 from orchestration.resources import WarehouseResource
 from orchestration.settings import LIVE
 from orchestration.sources.base import Source, optional_file_note
@@ -64,6 +64,7 @@ def build_source_assets(source: Source) -> dg.AssetsDefinition:
             context.log.info(f"[{source.name}] {name}: {file.size} bytes, sha256 {file.sha256[:12]}…, from {file.origin}")
         absent = optional_file_note(source, landed)
         tables = source.parse(landed)
+        check_history_lineage(warehouse.store(), source, landed)
         summary = source.summarize(tables) if source.summarize else {}
         for name, about in summary.items():
             context.log.info(f"[{source.name}] {name}: {about.get('text', about) if isinstance(about, dict) else about}")

@@ -39,7 +39,8 @@ def gx_check(key: dg.AssetKey) -> dg.AssetChecksDefinition:
             not_loaded = _not_loaded(con, table)
             if not_loaded:
                 context.log.warning(f"{table}: not loaded this run (optional file absent or source skipped)")
-            result = validate_table(con, table, previous, not_loaded=not_loaded)
+            result = validate_table(con, table, previous, not_loaded=not_loaded,
+                                    accepted_change=warehouse.accept_change or None)
         store.record_report(run_id, f"gate-{table}", {"kind": "gate", **result.as_dict()})
         log = context.log.info if result.passed else context.log.error
         log(result.summary())
@@ -51,6 +52,8 @@ def gx_check(key: dg.AssetKey) -> dg.AssetChecksDefinition:
                 "suite": suite["name"],
                 "rows_validated": result.row_count,
                 "row_count_floor": result.row_count_floor,
+                "row_count_ceiling": result.row_count_ceiling if result.row_count_ceiling is not None else -1,
+                "accepted_change": result.accepted_change or "",
                 "previous_published_rows": result.previous_row_count if result.previous_row_count is not None else -1,
                 "passed": result.count("passed"),
                 "failed": result.count("failed"),
@@ -72,3 +75,46 @@ def _not_loaded(con, table: str) -> bool:
 def gx_checks(keys: Iterable[dg.AssetKey]) -> list[dg.AssetChecksDefinition]:
     """A gate for each key; a gated asset without a suite file is an error at load time."""
     return [gx_check(key) for key in keys]
+
+
+LIST_VERSIONS = dg.AssetKey(["marts", "fct_ofac_list_versions"])
+MAX_NEXUS_FALL = 0.10  # the listed Iraq- or Iran-nexus count may fall by at most 10% from one list version to the next
+
+
+@dg.asset_check(
+    asset=LIST_VERSIONS,
+    name="nexus_counts",
+    blocking=True,
+    description=(
+        f"The listed Iraq-nexus and Iran-nexus entries may fall by at most {MAX_NEXUS_FALL:.0%} from one list version "
+        "to the next (a broken ADD.CSV or ALT.CSV silently drops nexus links); --accept-change lifts it for one run"
+    ),
+    pool="duckdb_writer",
+)
+def nexus_counts(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    store = warehouse.store()
+    run_id = context.op_execution_context.run_id
+    with store.connect(run_id) as con:
+        last_two = con.execute(
+            "select version_seq, iraq_nexus_entities, iran_nexus_entities from marts.fct_ofac_list_versions "
+            "order by version_seq desc limit 2"
+        ).fetchall()
+    falls = []
+    if len(last_two) == 2:
+        (_, iraq_now, iran_now), (_, iraq_before, iran_before) = last_two
+        for country, before, now in (("Iraq", iraq_before, iraq_now), ("Iran", iran_before, iran_now)):
+            if before and (before - now) / before > MAX_NEXUS_FALL:
+                falls.append(f"listed {country}-nexus entries fell from {before:,} to {now:,} ({(now - before) / before:+.1%})")
+    accepted = warehouse.accept_change or ""
+    passed = not falls or bool(accepted)
+    summary = (
+        "; ".join(falls) + f", more than the {MAX_NEXUS_FALL:.0%} allowed between two list versions"
+        + (f"; accepted for this run: {accepted}" if accepted else
+           "; if the delistings are genuine, rerun with --accept-change REASON")
+    ) if falls else "listed nexus counts within bounds"
+    store.record_report(run_id, "assertion-nexus_counts", {"kind": "assertion", "name": "nexus_counts",
+                                                            "table": "marts.fct_ofac_list_versions", "passed": passed,
+                                                            "detail": summary, "accepted_change": accepted or None})
+    (context.log.info if passed else context.log.error)(f"[ofac] {summary}")
+    return dg.AssetCheckResult(passed=passed, severity=dg.AssetCheckSeverity.ERROR, description=f"[ofac] {summary}",
+                               metadata={"versions_compared": len(last_two), "accepted_change": accepted})

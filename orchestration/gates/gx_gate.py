@@ -6,7 +6,8 @@ pandas datasource, reading every row but only the columns each group of expectat
 group at a time: every row is seen, and the table is never held whole in Python memory.
 
 Suites live in `expectations/<schema>.<table>.json`. Two suite parameters are filled at run time:
-`row_count_floor` (half of the last published row count, never below `meta.min_rows`) and `today`
+`row_count_floor` (half of the last published row count, never below `meta.min_rows`),
+`row_count_ceiling` (ten times it, `meta.max_growth`; none on a first run or below 100 rows) and `today`
 (for "no date in the future"). An expectation that raised is reported as *errored*, distinct from
 a data failure; either one fails the gate.
 """
@@ -30,6 +31,8 @@ from orchestration.settings import EXPECTATIONS_DIR
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 MAX_DROP = 0.5  # a table may shrink by at most half against the last published run
+MAX_GROWTH = 10.0  # ... and grow at most tenfold (a list that grew 50x is a broken file, not news)
+ROW_COUNT = "expect_table_row_count_to_be_between"
 
 
 @dataclass
@@ -48,6 +51,8 @@ class GateResult:
     row_count: int
     row_count_floor: int
     previous_row_count: int | None
+    row_count_ceiling: int | None = None
+    accepted_change: str | None = None  # the reason given with --accept-change: count bounds lifted for this run
     outcomes: list[Outcome] = field(default_factory=list)
 
     def count(self, status: str) -> int:
@@ -64,6 +69,14 @@ class GateResult:
         )
         bad = [f"{o.status.upper()} {o.expectation}({o.column or ''}): {o.detail}" for o in self.outcomes if o.status != "passed"]
         return "\n".join([head, *bad])
+
+    def _bounds(self, outcome: "Outcome") -> str:
+        if outcome.expectation != ROW_COUNT:
+            return ""
+        previous = "none" if self.previous_row_count is None else f"{self.previous_row_count:,}"
+        ceiling = "none" if self.row_count_ceiling is None else f"{self.row_count_ceiling:,}"
+        return (f" (floor {self.row_count_floor:,}, ceiling {ceiling}, previous published count {previous}; "
+                "if the change is genuine, rerun with --accept-change REASON)")
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -91,6 +104,20 @@ def row_count_floor(suite: dict, previous: int | None) -> int:
     if previous is None:
         return minimum
     return max(minimum, math.ceil(previous * (1 - MAX_DROP)))
+
+
+CEILING_FROM_ROWS = 100  # below this many published rows, growth says nothing: no ceiling
+
+
+def row_count_ceiling(suite: dict, previous: int | None) -> int | None:
+    """At most `meta.max_growth` (default MAX_GROWTH) times the last published count; none on a first
+    run, below CEILING_FROM_ROWS published rows, or where the suite sets `max_growth: null` (tables
+    that accumulate, such as the designation changes)."""
+    meta = suite.get("meta", {})
+    growth = meta.get("max_growth", MAX_GROWTH)
+    if previous is None or growth is None or previous < CEILING_FROM_ROWS:
+        return None
+    return math.floor(previous * growth)
 
 
 @lru_cache(maxsize=1)
@@ -148,7 +175,11 @@ def row_local(expectation: dict) -> bool:
 
 
 def validate_table(
-    con: duckdb.DuckDBPyConnection, table: str, previous_rows: int | None, not_loaded: bool = False
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    previous_rows: int | None,
+    not_loaded: bool = False,
+    accepted_change: str | None = None,
 ) -> GateResult:
     """Validate every row of `table` against its suite; never raises for a data problem.
 
@@ -159,14 +190,18 @@ def validate_table(
     this run (optional file absent, source skipped), so no row-count floor applies.
     """
     suite_json = load_suite(table)
-    floor = 0 if not_loaded else row_count_floor(suite_json, previous_rows)
+    lifted = not_loaded or bool(accepted_change)  # --accept-change lifts the count bounds for one run
+    floor = 0 if lifted else row_count_floor(suite_json, previous_rows)
+    ceiling = None if lifted else row_count_ceiling(suite_json, previous_rows)
     row_count = con.execute(f"select count(*) from {table}").fetchall()[0][0]
-    result = GateResult(suite_json["name"], table, row_count, floor, previous_rows)
+    result = GateResult(suite_json["name"], table, row_count, floor, previous_rows, ceiling, accepted_change or None)
     parameters = {
         "row_count_floor": floor,
+        "row_count_ceiling": ceiling,
         "today": date.today().isoformat(),
         "today_end": f"{date.today().isoformat()}T23:59:59",
     }
+    suite_json = {**suite_json, "expectations": [_without_unset(e, parameters) for e in suite_json["expectations"]]}
     groups: dict[tuple, list[dict]] = {}
     if row_count <= CHUNK_ROWS:
         # small enough to hold whole: one GX validation over every column (GX's per-call cost
@@ -190,7 +225,20 @@ def validate_table(
             }
         result.outcomes.extend(merged[i] for i in sorted(merged))
         gc.collect()
+    for outcome in result.outcomes:
+        if outcome.status == "failed":
+            outcome.detail += result._bounds(outcome)  # the console names floor, ceiling and previous count
     return result
+
+
+def _without_unset(expectation: dict, parameters: dict) -> dict:
+    """Drop arguments whose suite parameter is unset this run (no ceiling on a first run): an
+    absent bound is no bound, and GX drops None arguments itself, so the results still match."""
+    kwargs = {
+        k: v for k, v in expectation["kwargs"].items()
+        if not (isinstance(v, dict) and "$PARAMETER" in v and parameters.get(v["$PARAMETER"]) is None)
+    }
+    return {**expectation, "kwargs": kwargs}
 
 
 def _merge(seen: "Outcome | None", new: "Outcome") -> "Outcome":

@@ -90,6 +90,8 @@ class Source:
     base_url: str = ""  # WAREHOUSE_<NAME>_BASE_URL overrides it (a mirror, or a local test server)
     docs_url: str = ""
     parse_empty_ok: bool = False  # parse({}) gives empty tables with the right columns (skippable sources)
+    # the persistent history table its versions are compared in (OFAC): sample and real never mix there
+    history_table: str | None = None
     # parsed tables -> counts worth reporting (e.g. orphan entries), keyed by publisher file;
     # a value's "text", if any, is its run-log line
     summarize: Callable[[dict[str, pa.Table]], dict] | None = None

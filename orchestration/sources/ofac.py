@@ -203,9 +203,35 @@ def parse(landed: Mapping[str, LandedFile]) -> dict[str, pa.Table]:
             tables[table] = _empty(columns)
     if tables["ofac_sdn"].num_rows == 0:
         raise FormatError(SOURCE, "SDN.CSV", "has no entries")
+    check_orphan_share(tables)
     tables.update(parse_advanced(landed))
     tables["ofac_publications"] = parse_publications(landed)
     return tables
+
+
+# ADD.CSV / ALT.CSV rows whose ent_num is not in SDN.CSV, as a share of the file, at most. OFAC's
+# files are published together, so a few orphans are normal; files of different dates have more
+# (the real 2024 SDN.CSV beside the 2026 ADD.CSV / ALT.CSV in ../shared: 28% and 18%); files that do
+# not belong to the list at all have nearly all. 40% lets a mixed-date archive through.
+MAX_ORPHAN_SHARE = 0.40
+
+
+def check_orphan_share(tables: Mapping[str, pa.Table]) -> None:
+    """Stop files that no longer belong to SDN.CSV before their orphans silently drop nexus links."""
+    listed = tables["ofac_sdn"]["ent_num"]
+    for file_name, table in (("ADD.CSV", "ofac_addresses"), ("ALT.CSV", "ofac_aliases")):
+        rows = tables[table]
+        if rows.num_rows == 0:
+            continue
+        orphans = pc.sum(pc.invert(pc.is_in(rows["ent_num"], value_set=listed))).as_py() or 0
+        share = orphans / rows.num_rows
+        if share > MAX_ORPHAN_SHARE:
+            raise FormatError(
+                SOURCE,
+                file_name,
+                f"{share:.0%} of its {rows.num_rows:,} rows ({orphans:,}) name an ent_num that is not in SDN.CSV, "
+                f"more than the {MAX_ORPHAN_SHARE:.0%} allowed: it does not belong to this list",
+            )
 
 
 def parse_advanced(landed: Mapping[str, LandedFile]) -> dict[str, pa.Table]:
@@ -348,4 +374,5 @@ OFAC = OfacSource(
     base_url=EXPORTS,
     docs_url="https://ofac.treasury.gov/sanctions-list-service",
     summarize=summarize,
+    history_table="history.ofac_list_observations",
 )
