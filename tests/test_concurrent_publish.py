@@ -1,0 +1,80 @@
+"""A refresh from the `warehouse` command and a run launched through Dagster, at once, on one home:
+publishing is compare-and-swap, so the later one is refused (nothing lost), and once rerun every
+list version reaches the history. Before, the later publish silently dropped the other's version."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+from orchestration.settings import SAMPLE_DIR
+from tests.conftest import REPO, shared_path
+
+REFUSED = "has published since"
+
+
+def source_dir(root: Path, ofac_files: dict[str, bytes | Path]) -> Path:
+    """Directory mode: `ofac/` holds the given files, every other source points at its sample."""
+    (root / "ofac").mkdir(parents=True)
+    for name, content in ofac_files.items():
+        (root / "ofac" / name).write_bytes(content.read_bytes() if isinstance(content, Path) else content)
+    for folder in sorted(SAMPLE_DIR.iterdir()):
+        if folder.is_dir() and folder.name != "ofac":
+            (root / folder.name).symlink_to(folder)
+    return root
+
+
+def real(snapshot: str) -> dict[str, bytes | Path]:
+    return {name: shared_path("ofac", snapshot, name) for name in ("SDN.CSV", "ADD.CSV", "ALT.CSV")}
+
+
+def versions(home: Path) -> list[int]:
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        return [n for (n,) in con.execute("select entity_count from history.ofac_list_observations order by observed_at").fetchall()]
+    finally:
+        con.close()
+
+
+def launch(args: list[str], home: Path, sources: Path, log: Path) -> subprocess.Popen:
+    env = {**os.environ, "WAREHOUSE_HOME": str(home), "WAREHOUSE_SOURCES": str(sources)}
+    env.pop("DAGSTER_HOME", None)  # an ephemeral instance, as a fresh machine has
+    return subprocess.Popen(args, cwd=REPO, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT)
+
+
+def test_a_command_refresh_and_a_dagster_run_at_once_lose_no_list_version(refresh, warehouse_home, tmp_path):
+    code, _, err = refresh(sources=source_dir(tmp_path / "baseline", real("snapshot-2024-01-18")))
+    assert code == 0, err[-3000:]
+    assert versions(warehouse_home) == [13848]
+
+    # the command brings the list of 2024-01-22 (13,869 entries); the Dagster run a list of 2024-01-18
+    # with its first entry dropped (13,847), so each run has its own new version to publish
+    first_dropped = b"\r\n".join(shared_path("ofac", "snapshot-2024-01-18", "SDN.CSV").read_bytes().split(b"\r\n")[1:])
+    command_src = source_dir(tmp_path / "command", real("snapshot-2024-01-22"))
+    dagster_src = source_dir(tmp_path / "dagster", {**real("snapshot-2024-01-18"), "SDN.CSV": first_dropped})
+    command = [sys.executable, "-m", "orchestration.cli", "refresh", "--only", "ofac"]
+    dagster = [str(Path(sys.executable).parent / "dagster"), "job", "execute", "-m", "orchestration.definitions",
+               "-j", "refresh_warehouse"]
+    logs = {"command": tmp_path / "command.log", "dagster": tmp_path / "dagster.log"}
+    runs = {
+        "command": launch(command, warehouse_home, command_src, logs["command"]),
+        "dagster": launch(dagster, warehouse_home, dagster_src, logs["dagster"]),
+    }
+    codes = {name: run.wait(timeout=900) for name, run in runs.items()}
+    texts = {name: log.read_text(errors="replace") for name, log in logs.items()}
+    shown = "\n".join(f"--- {n} (exit {codes[n]}) ---\n{texts[n][-2500:]}" for n in runs)
+
+    refused = [name for name in runs if codes[name] != 0]
+    assert len(refused) <= 1, shown
+    for name in refused:  # the later one: refused by the compare-and-swap, with the reason
+        assert REFUSED in texts[name] and "run the refresh again" in texts[name], shown
+        rerun = launch(command if name == "command" else dagster, warehouse_home,
+                       command_src if name == "command" else dagster_src, tmp_path / "rerun.log")
+        assert rerun.wait(timeout=900) == 0, (tmp_path / "rerun.log").read_text(errors="replace")[-3000:]
+    # every list version reached the history: the baseline, and both runs' lists, in either order
+    history = versions(warehouse_home)
+    assert history[0] == 13848 and sorted(history[1:]) == [13847, 13869], (history, shown)
