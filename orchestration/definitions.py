@@ -64,6 +64,10 @@ defs = dg.Definitions(
     schedules=[daily_refresh],
     sensors=[record_failed_refresh],
     resources=resources(),
+    # every step writes the one build file: steps run one after another in one process, whatever
+    # the instance (an ephemeral one, as `dagster job execute` without DAGSTER_HOME gives, enforces
+    # no pool limits, and parallel step processes then collide on DuckDB's file lock)
+    executor=dg.in_process_executor,
 )
 
 __all__ = ["defs", "PUBLISHED_KEY"]
