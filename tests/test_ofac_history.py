@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
+from orchestration.settings import SAMPLE_DIR
 from tests.conftest import SAMPLE_OFAC, sha256_of, shared_path
 
 IRAQ_LINKED = {39236, 47168, 47169, 47170, 47177, 47178, 47179, 47180}
@@ -79,18 +80,32 @@ def test_two_real_lists_give_21_additions(refresh, warehouse_home, tmp_path):
 
 
 def test_only_refresh_keeps_other_sources(refresh, warehouse_home, tmp_path):
-    code, _, err = refresh()
+    first = snapshot_dir(tmp_path, "snapshot-2024-01-18")
+    for folder in sorted(SAMPLE_DIR.iterdir()):  # every other source from its sample's files
+        if folder.is_dir() and folder.name != "ofac":
+            (first / folder.name).symlink_to(folder)
+    code, _, err = refresh(sources=first)
     assert code == 0, err
     banks_before = query(warehouse_home, "select count(*) from marts.fct_iraqi_bank_restrictions")
-    code, out, err = refresh("--only", "ofac", sources=snapshot_dir(tmp_path, "snapshot-2024-01-18"))
+    trade_before = query(warehouse_home, "select * from marts.fct_iraq_iran_trade_monthly order by month")
+    code, out, err = refresh("--only", "ofac", sources=snapshot_dir(tmp_path, "snapshot-2024-01-22"))
     assert code == 0, err
     assert "ofac and downstream" in out
     assert query(warehouse_home, "select count(*) from marts.fct_iraqi_bank_restrictions") == banks_before == [(39,)]
-    # the sample (51 entries) was the baseline; the real list is the second version
-    assert query(warehouse_home, "select is_sample, entity_count from marts.fct_ofac_list_versions order by observed_at") == [
-        (True, 51),
-        (False, 13848),
+    # marts that read OFAC and other sources are rebuilt from the others' published tables, unchanged
+    assert query(warehouse_home, "select * from marts.fct_iraq_iran_trade_monthly order by month") == trade_before
+    assert query(warehouse_home, "select is_sample, entity_count, added from marts.fct_ofac_list_versions order by observed_at") == [
+        (False, 13848, 0),
+        (False, 13869, 21),
     ]
+    assert query(warehouse_home, "select count(*) from marts.fct_sanctions_pressure_monthly") == [(months_since_2018(),)]
+
+
+def months_since_2018() -> int:
+    from datetime import date
+
+    today = date.today()
+    return (today.year - 2018) * 12 + today.month
 
 
 def test_unknown_source_is_refused(refresh):
