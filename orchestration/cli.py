@@ -120,7 +120,7 @@ def _run_refresh(names: list[str] | None) -> int:
     if names is None:
         selected = dg.AssetSelection.all().resolve(graph)
     else:
-        selected = _only_selection(graph, names, _published_tables(warehouse.store()))
+        selected = _only_selection(graph, names, warehouse.store().published_tables())
     job = run_defs.resolve_implicit_global_asset_job_def()
     with contextlib.redirect_stdout(DbtNoiseFilter(sys.stdout)):
         result = job.execute_in_process(
@@ -158,13 +158,6 @@ def _check_writable(home: Path) -> None:
         raise SettingsError(
             f"WAREHOUSE_HOME {home} is not writable ({exc.strerror or exc}); set WAREHOUSE_HOME to a folder you can write"
         ) from None
-
-
-def _published_tables(store) -> set[str]:
-    with store.read_published() as con:
-        if con is None:
-            return set()
-        return {f"{s}.{t}" for s, t in con.execute("select table_schema, table_name from information_schema.tables").fetchall()}
 
 
 def _only_selection(graph, names: list[str], published: set[str]) -> set:

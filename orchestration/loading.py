@@ -10,7 +10,7 @@ import pyarrow as pa
 from orchestration.errors import SourceError
 from orchestration.landing import LandedFile
 from orchestration.sources.base import PROVENANCE_TYPES, Source
-from orchestration.warehouse import Warehouse, utcnow
+from orchestration.warehouse import Warehouse, tables_in, utcnow
 
 PROVENANCE_COLUMNS = tuple(PROVENANCE_TYPES)
 
@@ -21,10 +21,7 @@ def previous_row_counts(warehouse: Warehouse, tables: list[str]) -> dict[str, in
     with warehouse.read_published() as con:
         if con is None:
             return counts
-        existing = {
-            f"{s}.{t}"
-            for s, t in con.execute("select table_schema, table_name from information_schema.tables").fetchall()
-        }
+        existing = tables_in(con)
         for table in tables:
             if table in existing:
                 counts[table] = con.execute(f"select count(*) from {table}").fetchall()[0][0]
@@ -44,11 +41,7 @@ def check_history_lineage(warehouse: Warehouse, source: Source, landed: Mapping[
     with warehouse.read_published() as con:
         if con is None:
             return
-        schema, table = source.history_table.split(".")
-        exists = con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
-        ).fetchall()[0][0]
-        if not exists:
+        if source.history_table not in tables_in(con):
             return
         sample_versions, real_versions = con.execute(
             f"select count(*) filter (where is_sample), count(*) filter (where not is_sample) from {source.history_table}"

@@ -73,11 +73,13 @@ def _file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def tables_in(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Every table and view of a warehouse connection, as `schema.table`."""
+    return {f"{s}.{t}" for s, t in con.execute("select table_schema, table_name from information_schema.tables").fetchall()}
+
+
 def _latest_run(con: duckdb.DuckDBPyConnection) -> str | None:
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'meta' and table_name = 'published_runs'"
-    ).fetchall()[0][0]
-    if not exists:
+    if "meta.published_runs" not in tables_in(con):
         return None
     row = con.execute("select run_id from meta.published_runs order by published_at desc limit 1").fetchall()
     return row[0][0] if row else None
@@ -190,6 +192,11 @@ class Warehouse:
             os.replace(build, staged)  # same filesystem: a rename, not a copy
             os.replace(staged, self.layout.published)
         return self.layout.published
+
+    def published_tables(self) -> set[str]:
+        """Every table and view of the published file (none before the first publish)."""
+        with self.read_published() as con:
+            return set() if con is None else tables_in(con)
 
     def published_run_id(self) -> str | None:
         """The run that published the current file (recorded inside it), or None."""

@@ -82,9 +82,8 @@ def _windows(series: pd.Series, position: int, w: int) -> tuple[np.ndarray, np.n
     return before[~np.isnan(before)], after[~np.isnan(after)]
 
 
-def _difference(series: pd.Series, position: int, w: int) -> float | None:
+def _difference(before: np.ndarray, after: np.ndarray) -> float | None:
     """mean(after) - mean(before), or None when a side has fewer than MIN_MONTHS months of data."""
-    before, after = _windows(series, position, w)
     if len(before) < MIN_MONTHS or len(after) < MIN_MONTHS:
         return None
     return float(after.mean() - before.mean())
@@ -127,7 +126,7 @@ def run_event_study(compliance: pd.DataFrame, events: list[KeyEvent]) -> pd.Data
             for outcome in OUTCOMES:
                 series = compliance[outcome].astype(float)
                 before, after = _windows(series, position, w)
-                diff = _difference(series, position, w)
+                diff = _difference(before, after)
                 row = {
                     "event_type": event.event_type,
                     "event_date": event.event_date,
@@ -150,7 +149,7 @@ def run_event_study(compliance: pd.DataFrame, events: list[KeyEvent]) -> pd.Data
                 }
                 if diff is not None:
                     low, high, block = _block_bootstrap_ci(series, position, w, SEED + position * 100 + w)
-                    placebo = [d for p in placebo_positions if (d := _difference(series, p, w)) is not None]
+                    placebo = [d for p in placebo_positions if (d := _difference(*_windows(series, p, w))) is not None]
                     row.update(
                         difference=diff,
                         ci_low=low,

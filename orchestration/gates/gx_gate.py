@@ -70,7 +70,7 @@ class GateResult:
         bad = [f"{o.status.upper()} {o.expectation}({o.column or ''}): {o.detail}" for o in self.outcomes if o.status != "passed"]
         return "\n".join([head, *bad])
 
-    def _bounds(self, outcome: "Outcome") -> str:
+    def bounds_note(self, outcome: "Outcome") -> str:
         if outcome.expectation != ROW_COUNT:
             return ""
         previous = "none" if self.previous_row_count is None else f"{self.previous_row_count:,}"
@@ -227,7 +227,7 @@ def validate_table(
         gc.collect()
     for outcome in result.outcomes:
         if outcome.status == "failed":
-            outcome.detail += result._bounds(outcome)  # the console names floor, ceiling and previous count
+            outcome.detail += result.bounds_note(outcome)  # the console names floor, ceiling and previous count
     return result
 
 

@@ -31,12 +31,28 @@ documents as (
 
 ),
 
+fincen as (
+
+    select * from {{ ref('fincen_311_actions') }}
+
+),
+
 fincen_documents as (
 
     -- FR documents that are FinCEN 311 steps count once, as FinCEN actions, not again as FR actions
     select distinct fr_document_number as document_number
-    from {{ ref('fincen_311_actions') }}
+    from fincen
     where fr_document_number is not null and fr_document_number <> ''
+
+),
+
+fincen_monthly as (
+
+    -- a 311 step is an act of FinCEN's; the day a final rule takes effect is not a new one
+    select cast(date_trunc('month', action_date) as date) as month, count(*) as fincen_actions
+    from fincen
+    where action_type <> 'fincen_311_final_rule_effective'
+    group by 1
 
 ),
 
@@ -109,8 +125,6 @@ curated_monthly as (
 
     select
         cast(date_trunc('month', event_date) as date) as month,
-        -- a 311 step is an act of FinCEN's; the day a final rule takes effect is not a new one
-        count(case when event_type = 'fincen_311_step' and source_doc_id not like 'fincen:fincen_311_final_rule_effective%' then 1 end) as fincen_actions,
         count(case when event_type = 'presidential_action' and source = 'sanctions_events' then 1 end) as curated_presidential_actions,
         count(case when event_type = 'warning' then 1 end) as warnings
     from events
@@ -149,7 +163,7 @@ measures as (
         case when coverage.has_federal_register then coalesce(f.fr_iraq_emergency_continuations, 0) end as fr_iraq_emergency_continuations,
 
         -- curated registers (cover the whole calendar)
-        coalesce(c.fincen_actions, 0) as fincen_actions,
+        coalesce(fincen_monthly.fincen_actions, 0) as fincen_actions,
         waiver.waiver_in_force_days,
         coalesce(c.curated_presidential_actions, 0)
             + case when coverage.has_federal_register then coalesce(f.fr_presidential_documents, 0) else 0 end as presidential_actions,
@@ -163,6 +177,7 @@ measures as (
     left join delistings_monthly as x on x.month = months.month
     left join documents_monthly as f on f.month = months.month
     left join curated_monthly as c on c.month = months.month
+    left join fincen_monthly on fincen_monthly.month = months.month
     left join waiver on waiver.month = months.month
 
 ),
@@ -171,7 +186,6 @@ scored as (
 
     select
         measures.*,
-        fr_rules + fr_proposed_rules + fr_notices as fr_agency_actions,
         {{ capped_score('iraq_nexus_designation_days', caps.iraq_designation_days) }} as score_iraq_designations,
         {{ capped_score('iran_nexus_designation_days', caps.iran_designation_days) }} as score_iran_designations,
         {{ capped_score('(fr_rules + fr_proposed_rules + fr_notices)', caps.federal_register_actions) }} as score_federal_register,
