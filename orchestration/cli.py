@@ -3,23 +3,28 @@
     warehouse refresh                  every source, dbt, gates, publish
     warehouse refresh --only ofac      the named sources and everything downstream of them;
                                        every other table keeps its last published data
-    warehouse status                   what is published, when, and from which inputs
+    warehouse status                   what is published (read from the published file itself),
+                                       the kept versions, and the last run
+    warehouse rollback [RUN_ID]        make a kept version current again (default: the one before)
     warehouse sources                  the sources and the files each reads
+
+`refresh` runs the one `refresh_warehouse` job of `orchestration.definitions`, the same job the UI,
+the schedule and `dagster job execute` run: one writer at a time per home, whoever launched it.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import json
 import os
 import signal
 import sys
 import tempfile
+from datetime import timezone
 from pathlib import Path
 
-from orchestration.errors import SourceError
+from orchestration.errors import PublishError, SourceError
 from orchestration.settings import SettingsError, layout, source_mode
 
 CURATED_GROUP = "curated"
@@ -50,21 +55,26 @@ def main(argv: list[str] | None = None) -> int:
         "row-count floors and ceilings and the nexus-count fall are lifted; REASON goes in the run report",
     )
     commands.add_parser("status", help="what is published, when, and from which inputs")
+    rollback = commands.add_parser("rollback", help="make a kept published version current again, atomically")
+    rollback.add_argument("run_id", nargs="?", metavar="RUN_ID",
+                          help="the run whose version to restore (a unique prefix will do); default: the version "
+                          "published before the current one")
     commands.add_parser("sources", help="list the sources and their files")
     args = parser.parse_args(argv)
     try:
         if args.command == "refresh":
+            reason = ""
             if args.accept_change is not None:
-                if not args.accept_change.strip():
+                reason = args.accept_change.strip()
+                if not reason:
                     raise SettingsError("--accept-change needs a reason, e.g. --accept-change 'OFAC delisted 40 Iraqi entries on 2026-03-02'")
-                os.environ["WAREHOUSE_ACCEPT_CHANGE"] = args.accept_change.strip()
-            else:
-                os.environ.pop("WAREHOUSE_ACCEPT_CHANGE", None)  # one run only: never inherited by the next
-            return refresh_command(args.only)
+            return refresh_command(args.only, reason)
         if args.command == "status":
             return status_command()
+        if args.command == "rollback":
+            return rollback_command(args.run_id)
         return sources_command()
-    except (SettingsError, SourceError) as exc:
+    except (SettingsError, SourceError, PublishError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
@@ -82,63 +92,54 @@ def _requested_sources(only: list[str] | None) -> list[str] | None:
     return names
 
 
-def refresh_command(only: list[str] | None) -> int:
+def refresh_command(only: list[str] | None, accept_change: str = "") -> int:
     mode = source_mode()  # a bad WAREHOUSE_SOURCES fails before anything starts
     names = _requested_sources(only)
     paths = layout()
     _check_writable(paths.home)
-    with open(paths.lock, "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            print(f"error: another refresh holds {paths.lock}; wait for it to finish", file=sys.stderr)
-            return 3
-        scope = "all sources" if names is None else ", ".join(names) + " and downstream"
-        print(f"warehouse refresh: {scope}, inputs from {mode.describe()}, home {paths.home}", flush=True)
-        if os.environ.get("WAREHOUSE_ACCEPT_CHANGE"):
-            print(f"  accepting counts beyond the gates' bounds for this run: {os.environ['WAREHOUSE_ACCEPT_CHANGE']}", flush=True)
-        return _run_refresh(names)
+    scope = "all sources" if names is None else ", ".join(names) + " and downstream"
+    print(f"warehouse refresh: {scope}, inputs from {mode.describe()}, home {paths.home}", flush=True)
+    if accept_change:
+        print(f"  accepting counts beyond the gates' bounds for this run: {accept_change}", flush=True)
+    return _run_refresh(names, accept_change)
 
 
-def _run_refresh(names: list[str] | None) -> int:
+def _run_refresh(names: list[str] | None, accept_change: str) -> int:
+    """The `refresh_warehouse` job of the one Definitions, in this process; --only is an asset selection."""
     import dagster as dg
 
     from orchestration import definitions
-    from orchestration.progress import DbtNoiseFilter, concise_console
-    from orchestration.reports import write_run_report
+    from orchestration.progress import DbtNoiseFilter
+    from orchestration.reports import record_failure
+    from orchestration.resources import WarehouseResource
 
-    resources = definitions.resources()  # read from the environment now, not at import
-    warehouse = resources["warehouse"]
+    os.environ.setdefault("WAREHOUSE_SOURCES", "bundled")
+    store = layout_store()
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    run_defs = dg.Definitions(
-        assets=definitions.all_assets,
-        asset_checks=definitions.gates,
-        resources=resources,
-        loggers={"console": concise_console},
-    )
-    graph = run_defs.resolve_asset_graph()
-    if names is None:
-        selected = dg.AssetSelection.all().resolve(graph)
-    else:
-        selected = _only_selection(graph, names, warehouse.store().published_tables())
-    job = run_defs.resolve_implicit_global_asset_job_def()
+    job = definitions.defs.resolve_job_def(definitions.refresh_job.name)
+    selection = None
+    if names is not None:
+        graph = definitions.defs.resolve_asset_graph()
+        selected = _only_selection(graph, names, store.published_tables())
+        selection = sorted(selected, key=lambda k: k.to_user_string())
     with contextlib.redirect_stdout(DbtNoiseFilter(sys.stdout)):
         result = job.execute_in_process(
             instance=instance,
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-            asset_selection=sorted(selected, key=lambda k: k.to_user_string()),
+            run_config={
+                "loggers": {"console": {"config": {"log_level": "INFO"}}},
+                "resources": {"warehouse": {"config": WarehouseResource.run_config(accept_change)}},
+            },
+            asset_selection=selection,
             raise_on_error=False,
-            tags={"trigger": "warehouse-cli"},
+            tags={"trigger": "warehouse-cli", **({"accept_change": accept_change} if accept_change else {})},
         )
-    store = warehouse.store()
     run_id = result.run_id
     if result.success and not store.build_dir(run_id).exists():
-        print(_published_summary(store.layout))
+        print(_published_summary(store))
         return 0
     problems = _failures(result)
     error = "\n".join(problems) or "the run did not publish"
-    kept = store.discard(run_id)
-    write_run_report(store, run_id, published=False, error=error)
+    kept, _ = record_failure(store, run_id, error)
     print("\nREFRESH FAILED: nothing was published; the published warehouse is unchanged.", file=sys.stderr)
     for line in problems:
         print(f"  - {line}", file=sys.stderr)
@@ -146,6 +147,12 @@ def _run_refresh(names: list[str] | None) -> int:
         print(f"  failed build kept for inspection: {kept}", file=sys.stderr)
     print(f"  run report: {store.layout.run_reports / (run_id + '.json')}", file=sys.stderr)
     return 1
+
+
+def layout_store():
+    from orchestration.warehouse import Warehouse
+
+    return Warehouse(layout())
 
 
 def _check_writable(home: Path) -> None:
@@ -216,21 +223,27 @@ def _failures(result) -> list[str]:
     return problems
 
 
-def _published_summary(paths) -> str:
-    import duckdb
+def _published_summary(store) -> str:
+    """What is published, read from inside the published file: the run that published it (with the
+    table counts its report recorded at publish time) and the inputs of every raw table."""
+    from orchestration.reports import table_counts_of
 
-    from orchestration.reports import table_counts
-
+    paths = store.layout
+    version = store.published_version()
+    report = (version or {}).get("report") or {}
+    counts = report.get("tables") or table_counts_of(paths.published)  # a file from before reports were stored in it
     lines = [f"\nPublished {paths.published}"]
-    for name, count in table_counts(paths.published).items():
+    if version:
+        lines.append(f"  version of run {version['run_id']}, published at {_when(version['published_at'])}"
+                     + (f" (built on run {version['base_run_id']})" if version["base_run_id"] else ""))
+        if report.get("accepted_change"):
+            lines.append(f"  count bounds lifted for that run: {report['accepted_change']}")
+    for name, count in counts.items():
         lines.append(f"  {name:<45} {count:>9,} rows")
-    con = duckdb.connect(str(paths.published), read_only=True)
-    try:
+    with store.read_published() as con:
         loads = con.execute(
             "select source, table_name, source_mode, is_sample, files from meta.source_loads order by table_name"
         ).fetchall()
-    finally:
-        con.close()
     lines.append("Inputs:")
     for source, table, mode, is_sample, files in loads:
         files = json.loads(files)
@@ -246,22 +259,46 @@ def _published_summary(paths) -> str:
         f"  python -c \"import duckdb; print(duckdb.connect('{paths.published}', read_only=True)"
         ".sql('select * from marts.dim_sanctioned_entity where iraq_nexus limit 10'))\""
     )
-    lines.append(f"Run report: {paths.home / 'published_run.json'}")
+    lines.append(f"Run report: inside the file (meta.published_runs.report), copied to {paths.home / 'published_run.json'}")
     return "\n".join(lines)
 
 
+def _when(value) -> str:
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") if hasattr(value, "astimezone") else str(value)
+
+
 def status_command() -> int:
-    paths = layout()
+    store = layout_store()
+    paths = store.layout
     if not paths.published.exists():
         print(f"Nothing published yet under {paths.home}. Run `make run` or `warehouse refresh`.")
         _print_last_run(paths)
         return 1
-    report_path = paths.home / "published_run.json"
-    if report_path.exists():
-        report = json.loads(report_path.read_text())
-        print(f"Published by run {report['run_id']} at {report['finished_at']}")
-    print(_published_summary(paths))
+    version = store.published_version()
+    if version:
+        print(f"Published by run {version['run_id']} at {_when(version['published_at'])}")
+        rollbacks = paths.home / "rollbacks.jsonl"
+        last = json.loads(rollbacks.read_text().splitlines()[-1]) if rollbacks.exists() else None
+        if last and last["to_run_id"] == version["run_id"]:
+            print(f"  current since a rollback at {last['rolled_back_at']} (from run {last['from_run_id']})")
+    print(_published_summary(store))
+    kept = store.versions()
+    if kept:
+        current = version["run_id"] if version else None
+        print(f"Kept versions ({len(kept)}, oldest first; `warehouse rollback RUN_ID` makes one current):")
+        for v in kept:
+            print(f"  {v['run_id']}  published {_when(v['published_at'])}{'  <- current' if v['run_id'] == current else ''}")
     _print_last_run(paths)
+    return 0
+
+
+def rollback_command(run_id: str | None) -> int:
+    store = layout_store()
+    before, after = store.rollback(run_id)
+    print(f"Rolled back {store.layout.published}: now the version of run {after['run_id']} "
+          f"(published {_when(after['published_at'])}); it was run {before['run_id']}'s.")
+    print("Readers see it once they reconnect. The replaced version stays kept: "
+          f"`warehouse rollback {before['run_id']}` restores it.")
     return 0
 
 

@@ -10,7 +10,8 @@ from orchestration.assets.event_study import EVENT_STUDY_KEY, rpt_event_study
 from orchestration.assets.publish import PUBLISHED_KEY, build_publish_asset
 from orchestration.assets.sources import build_source_assets
 from orchestration.gates.checks import gx_checks, nexus_counts
-from orchestration.reports import write_run_report
+from orchestration.progress import concise_console
+from orchestration.reports import record_failure
 from orchestration.resources import WarehouseResource
 from orchestration.sources import SOURCES
 
@@ -24,9 +25,11 @@ gated_keys = raw_keys + [key for key in dbt_keys if key.path[0] in ("raw", "mart
 gates = [*gx_checks(gated_keys), nexus_counts]
 published_warehouse = build_publish_asset(raw_keys + dbt_keys + [EVENT_STUDY_KEY])
 
-# everything a refresh materializes, shared with the CLI's in-process run
+# everything a refresh materializes
 all_assets = [*raw_assets, dbt_warehouse, rpt_event_study, published_warehouse]
 
+# The one job every refresh runs, whoever launches it: the `warehouse` command (in process, with an
+# asset selection for --only), `dagster job execute`, the UI, the schedule and sensors.
 refresh_job = dg.define_asset_job(
     "refresh_warehouse",
     selection=dg.AssetSelection.all(),
@@ -41,13 +44,13 @@ daily_refresh = dg.ScheduleDefinition(
 
 
 @dg.run_failure_sensor(name="record_failed_refresh", default_status=dg.DefaultSensorStatus.RUNNING)
-def record_failed_refresh(context: dg.RunFailureSensorContext) -> None:
-    """A failed run publishes nothing: keep its build for inspection and write its report."""
-    warehouse = WarehouseResource.from_env().store()
+def record_failed_refresh(context: dg.RunFailureSensorContext, warehouse: WarehouseResource) -> None:
+    """A failed run publishes nothing: keep its build for inspection and write its report (the same
+    handler as the `warehouse` command's; a run whose process died is reported by the next run)."""
+    store = warehouse.store()
     run_id = context.dagster_run.run_id
-    if warehouse.build_dir(run_id).exists():
-        warehouse.discard(run_id)
-        write_run_report(warehouse, run_id, published=False, error=context.failure_event.message)
+    if store.build_dir(run_id).exists():
+        record_failure(store, run_id, context.failure_event.message or "the run failed")
 
 
 def resources() -> dict:
@@ -64,6 +67,8 @@ defs = dg.Definitions(
     schedules=[daily_refresh],
     sensors=[record_failed_refresh],
     resources=resources(),
+    # one short line per step event and gate result, in the terminal and in the run's stdout
+    loggers={"console": concise_console},
     # every step writes the one build file: steps run one after another in one process, whatever
     # the instance (an ephemeral one, as `dagster job execute` without DAGSTER_HOME gives, enforces
     # no pool limits, and parallel step processes then collide on DuckDB's file lock)

@@ -10,37 +10,30 @@ import pyarrow as pa
 from orchestration.errors import SourceError
 from orchestration.landing import LandedFile
 from orchestration.sources.base import PROVENANCE_TYPES, Source
-from orchestration.warehouse import Warehouse, tables_in, utcnow
+from orchestration.warehouse import BASE_COUNTS_TABLE, Warehouse, tables_in, utcnow
 
 PROVENANCE_COLUMNS = tuple(PROVENANCE_TYPES)
 
 
-def previous_row_counts(warehouse: Warehouse, tables: list[str]) -> dict[str, int | None]:
-    """Row counts in the published warehouse, the base for each gate's row-count floor."""
-    counts: dict[str, int | None] = {t: None for t in tables}
-    with warehouse.read_published() as con:
-        if con is None:
-            return counts
-        existing = tables_in(con)
-        for table in tables:
-            if table in existing:
-                counts[table] = con.execute(f"select count(*) from {table}").fetchall()[0][0]
-    return counts
+def base_row_count(con, table: str) -> int | None:
+    """The table's row count in the version this run's build started from (recorded once, when the
+    build was made): the base for its gate's floor and ceiling. None if that version had no such table."""
+    row = con.execute(f"select row_count from {BASE_COUNTS_TABLE} where table_name = ?", [table]).fetchall()
+    return row[0][0] if row else None
 
 
-def check_history_lineage(warehouse: Warehouse, source: Source, landed: Mapping[str, LandedFile]) -> None:
+def check_history_lineage(warehouse: Warehouse, run_id: str, source: Source, landed: Mapping[str, LandedFile]) -> None:
     """The bundled sample never chains into a real list history, nor a real list into the sample's.
 
     A real list compared with the sample's 51 entries would record some 13,800 "added" designations
     (and Fly Baghdad "removed") on the day of the run; the sample after a real list, the reverse.
-    Refused, naming a fresh WAREHOUSE_HOME, before anything is loaded.
+    Refused, naming a fresh WAREHOUSE_HOME, before anything is loaded. Judged on the version this
+    run's build started from, the one its changes are computed against.
     """
     if source.history_table is None or not landed:
         return
     loading_sample = all(f.is_sample for f in landed.values())
-    with warehouse.read_published() as con:
-        if con is None:
-            return
+    with warehouse.connect(run_id) as con:
         if source.history_table not in tables_in(con):
             return
         sample_versions, real_versions = con.execute(

@@ -6,6 +6,7 @@ import os
 
 import dagster as dg
 import requests
+from pydantic import Field
 
 from orchestration.http_client import make_session
 from orchestration.landing import LandingZone
@@ -16,19 +17,27 @@ from orchestration.warehouse import Warehouse
 class WarehouseResource(dg.ConfigurableResource):
     """Where the run writes (WAREHOUSE_HOME) and where its raw inputs come from (WAREHOUSE_SOURCES)."""
 
-    home: str
-    sources: str = "bundled"
-    # a reason given for one run whose counts change beyond the gates' bounds (`--accept-change`):
-    # row-count floors and ceilings and the nexus-count fall are lifted, the reason goes in the report
-    accept_change: str = ""
+    home: str = Field(description="WAREHOUSE_HOME: landing zone, builds, the published file, kept versions, run reports")
+    sources: str = Field(default="bundled", description="WAREHOUSE_SOURCES: `bundled`, `live` or a directory of publishers' files")
+    accept_change: str = Field(
+        default="",
+        description="A reason, for one run whose counts change beyond the gates' bounds (`warehouse refresh "
+        "--accept-change REASON`, or the launchpad's run config): row-count floors and ceilings and the "
+        "nexus-count fall are lifted, and the reason goes in the run report",
+    )
 
     @classmethod
     def from_env(cls) -> "WarehouseResource":
-        return cls(
-            home=str(warehouse_home()),
-            sources=os.environ.get("WAREHOUSE_SOURCES", "bundled"),
-            accept_change=os.environ.get("WAREHOUSE_ACCEPT_CHANGE", "").strip(),
-        )
+        """Bound to the environment, read when a run starts (not at import): the UI shows the variables."""
+        os.environ.setdefault("WAREHOUSE_HOME", str(warehouse_home()))
+        os.environ.setdefault("WAREHOUSE_SOURCES", "bundled")
+        return cls(home=dg.EnvVar("WAREHOUSE_HOME"), sources=dg.EnvVar("WAREHOUSE_SOURCES"))
+
+    @staticmethod
+    def run_config(accept_change: str = "") -> dict:
+        """Run config for one run of the refresh job: the same environment binding, plus a reason."""
+        return {"home": {"env": "WAREHOUSE_HOME"}, "sources": {"env": "WAREHOUSE_SOURCES"},
+                "accept_change": accept_change}
 
     def store(self) -> Warehouse:
         return Warehouse(layout(self.home))

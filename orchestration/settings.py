@@ -72,23 +72,9 @@ class Layout:
     def builds(self) -> Path:
         return self.home / "builds"
 
-    def build(self, run_id: str) -> Path:
-        return self.builds / f"{run_id}.duckdb"
-
-    def build_reports(self, run_id: str) -> Path:
-        return self.builds / f"{run_id}.reports"
-
     @property
     def run_reports(self) -> Path:
         return self.home / "runs"
-
-    @property
-    def latest_report(self) -> Path:
-        return self.home / "run_report.json"
-
-    @property
-    def lock(self) -> Path:
-        return self.home / ".refresh.lock"
 
 
 def layout(home: str | Path | None = None) -> Layout:

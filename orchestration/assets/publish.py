@@ -6,7 +6,7 @@ from typing import Iterable
 import dagster as dg
 
 from orchestration.assets.sources import WRITER_POOL
-from orchestration.reports import write_run_report
+from orchestration.reports import compose_report
 from orchestration.resources import WarehouseResource
 
 PUBLISHED_KEY = dg.AssetKey(["published_warehouse"])
@@ -27,11 +27,12 @@ def build_publish_asset(upstream: Iterable[dg.AssetKey]) -> dg.AssetsDefinition:
     def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         store = warehouse.store()
         store.ensure_build(context.run_id)
-        path = store.publish(context.run_id)
-        report = write_run_report(store, context.run_id, published=True)
+        report = store.publish(context.run_id, compose_report(store, context.run_id, published=True))
+        store.save_report(report)
         store.finish(context.run_id)
+        path = store.layout.published
         counts = report["tables"]
-        context.log.info(f"published {path} ({len(counts)} tables)")
+        context.log.info(f"published {path} ({len(counts)} tables; the report is stored inside it)")
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(path)),

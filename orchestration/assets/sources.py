@@ -64,7 +64,7 @@ def build_source_assets(source: Source) -> dg.AssetsDefinition:
             context.log.info(f"[{source.name}] {name}: {file.size} bytes, sha256 {file.sha256[:12]}…, from {file.origin}")
         absent = optional_file_note(source, landed)
         tables = source.parse(landed)
-        check_history_lineage(warehouse.store(), source, landed)
+        check_history_lineage(warehouse.store(), context.run_id, source, landed)
         summary = source.summarize(tables) if source.summarize else {}
         for name, about in summary.items():
             context.log.info(f"[{source.name}] {name}: {about.get('text', about) if isinstance(about, dict) else about}")

@@ -10,7 +10,7 @@ from typing import Iterable
 import dagster as dg
 
 from orchestration.gates.gx_gate import load_suite, suite_path, validate_table
-from orchestration.loading import previous_row_counts
+from orchestration.loading import base_row_count
 from orchestration.resources import WarehouseResource
 
 CHECK_NAME = "gx_suite"
@@ -34,8 +34,8 @@ def gx_check(key: dg.AssetKey) -> dg.AssetChecksDefinition:
     def _gate(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         store = warehouse.store()
         run_id = context.op_execution_context.run_id
-        previous = previous_row_counts(store, [table])[table]
         with store.connect(run_id) as con:
+            previous = base_row_count(con, table)
             not_loaded = _not_loaded(con, table)
             if not_loaded:
                 context.log.warning(f"{table}: not loaded this run (optional file absent or source skipped)")
