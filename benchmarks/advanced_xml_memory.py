@@ -55,7 +55,7 @@ def synthetic(target_mb: float, path: Path) -> int:
             out.write(f"  <{section}>\n")
             for copy in range(copies):
                 offset = copy * 10_000_000
-                out.write(OWN_IDS.sub(lambda m: f'{m[1]}="{int(m[2]) + offset}"', bodies[section]))
+                out.write(OWN_IDS.sub(lambda m, offset=offset: f'{m[1]}="{int(m[2]) + offset}"', bodies[section]))
             out.write(f"  </{section}>\n")
         out.write("  <SanctionsEntryLinks />\n</Sanctions>")
     return copies

@@ -21,7 +21,7 @@ import os
 import signal
 import sys
 import tempfile
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 
 from orchestration.errors import PublishError, SourceError
@@ -245,7 +245,7 @@ def _published_summary(store) -> str:
             "select source, table_name, source_mode, is_sample, files from meta.source_loads order by table_name"
         ).fetchall()
     lines.append("Inputs:")
-    for source, table, mode, is_sample, files in loads:
+    for _source, table, mode, is_sample, files in loads:
         files = json.loads(files)
         label = " (SAMPLE, not a publisher's file)" if is_sample else ""
         if not files:
@@ -264,7 +264,7 @@ def _published_summary(store) -> str:
 
 
 def _when(value) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") if hasattr(value, "astimezone") else str(value)
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if hasattr(value, "astimezone") else str(value)
 
 
 def status_command() -> int:

@@ -5,7 +5,7 @@ import os
 
 import dagster as dg
 
-from orchestration.assets.dbt import dbt_project, dbt_resource, dbt_warehouse
+from orchestration.assets.dbt import dbt_resource, dbt_warehouse
 from orchestration.assets.event_study import EVENT_STUDY_KEY, rpt_event_study
 from orchestration.assets.publish import PUBLISHED_KEY, build_publish_asset
 from orchestration.assets.sources import build_source_assets
@@ -75,4 +75,4 @@ defs = dg.Definitions(
     executor=dg.in_process_executor,
 )
 
-__all__ = ["defs", "PUBLISHED_KEY"]
+__all__ = ["PUBLISHED_KEY", "defs"]

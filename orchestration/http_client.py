@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
@@ -43,7 +43,7 @@ class HttpSettings:
     backoff_max: float = 120.0
 
     @classmethod
-    def from_env(cls) -> "HttpSettings":
+    def from_env(cls) -> HttpSettings:
         env = os.environ
         return cls(
             connect_timeout=float(env.get("WAREHOUSE_HTTP_CONNECT_TIMEOUT", cls.connect_timeout)),

@@ -19,7 +19,7 @@ import re
 import shutil
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
@@ -159,7 +159,7 @@ class LandingZone:
     def _commit(
         self, source: str, name: str, tmp: Path, sha256: str, size: int, origin: str, mode: str, expect: str, encoding: str
     ) -> LandedFile:
-        fetched_at = datetime.now(timezone.utc)
+        fetched_at = datetime.now(UTC)
         try:
             check_payload(source, name, tmp, expect, encoding)
         except FormatError:

@@ -27,7 +27,7 @@ class WarehouseResource(dg.ConfigurableResource):
     )
 
     @classmethod
-    def from_env(cls) -> "WarehouseResource":
+    def from_env(cls) -> WarehouseResource:
         """Bound to the environment, read when a run starts (not at import): the UI shows the variables."""
         os.environ.setdefault("WAREHOUSE_HOME", str(warehouse_home()))
         os.environ.setdefault("WAREHOUSE_SOURCES", "bundled")

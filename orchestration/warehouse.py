@@ -32,10 +32,11 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 import duckdb
 
@@ -79,7 +80,7 @@ BASE_COUNTS_TABLE = "meta.base_row_counts"
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _int_setting(name: str, default: int) -> int:
@@ -175,7 +176,7 @@ class Warehouse:
             held[1].add(run_id)
             return
         home.mkdir(parents=True, exist_ok=True)
-        handle = open(self.writer_lock, "a+")
+        handle = open(self.writer_lock, "a+")  # noqa: SIM115 (held past this call: until the run publishes or fails)
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -382,7 +383,7 @@ class Warehouse:
 
     def _version_path(self, version: dict) -> Path:
         at = version["published_at"]
-        stamp = (at if isinstance(at, datetime) else datetime.fromisoformat(str(at))).astimezone(timezone.utc)
+        stamp = (at if isinstance(at, datetime) else datetime.fromisoformat(str(at))).astimezone(UTC)
         return self.versions_dir / f"{stamp:%Y%m%dT%H%M%S%fZ}_{version['run_id']}.duckdb"
 
     def _keep_version(self, version: dict) -> None:
@@ -412,7 +413,7 @@ class Warehouse:
         for path in sorted(self.versions_dir.glob("*.duckdb")):
             stamp, _, run_id = path.stem.partition("_")
             found.append({"run_id": run_id, "published_at": datetime.strptime(stamp, "%Y%m%dT%H%M%S%fZ")
-                          .replace(tzinfo=timezone.utc), "path": path})
+                          .replace(tzinfo=UTC), "path": path})
         return found
 
     def rollback(self, run_id: str | None = None) -> tuple[dict, dict]:

@@ -20,6 +20,8 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
 SAMPLE_OFAC = REPO / "orchestration" / "sample" / "ofac"
 
+pytest_plugins = ("tests.http_fixture",)  # the local HTTP server fixture, for every test module
+
 os.environ["GX_ANALYTICS_ENABLED"] = "false"
 os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
 os.environ["DAGSTER_DISABLE_TELEMETRY"] = "true"

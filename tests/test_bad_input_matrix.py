@@ -24,9 +24,9 @@ import io
 import json
 import shutil
 import socket
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 import pytest
@@ -34,7 +34,7 @@ import pytest
 from orchestration.cli import main
 from orchestration.settings import SAMPLE_DIR
 from tests.conftest import SAMPLE_OFAC, bundled_build, ofac_dir, sample_ofac_files, sha256_of, shared_path
-from tests.http_fixture import Reply, ScriptedServer, http_server  # noqa: F401 (fixture)
+from tests.http_fixture import Reply, ScriptedServer
 
 EXPORTS = "/exports"
 OFAC_FILES = ("SDN.CSV", "ADD.CSV", "ALT.CSV", "SDN_COMMENTS.CSV", "SDN_ADVANCED.XML")  # the history answers 404: absent

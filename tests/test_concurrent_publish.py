@@ -17,6 +17,7 @@ import duckdb
 from orchestration.settings import SAMPLE_DIR
 from tests.conftest import REPO, shared_path
 
+
 def source_dir(root: Path, ofac_files: dict[str, bytes | Path]) -> Path:
     """Directory mode: `ofac/` holds the given files, every other source points at its sample."""
     (root / "ofac").mkdir(parents=True)

@@ -56,7 +56,7 @@ def reading(published: Path) -> tuple[int, ...]:
 def test_readers_see_whole_versions_during_a_refresh(refresh, warehouse_home: Path, tmp_path: Path):
     first = snapshot_dir(tmp_path, "snapshot-2024-01-18", other_sources=True)
     second = snapshot_dir(tmp_path, "snapshot-2024-01-22")
-    code, out, err = refresh(sources=first)
+    code, _out, err = refresh(sources=first)
     assert code == 0, err[-3000:]
     published = warehouse_home / "warehouse.duckdb"
     assert reading(published) == (OLD, OLD, OLD)

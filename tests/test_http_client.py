@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.http_fixture import Reply, ScriptedServer, http_server, redirect  # noqa: F401 (fixture)
 from orchestration.errors import AccessDenied, FetchError, FormatError
 from orchestration.http_client import USER_AGENT, HttpSettings, download, make_session
 from orchestration.landing import LandingZone
+from tests.http_fixture import Reply, ScriptedServer, redirect
 
 SAMPLE_SDN = Path(__file__).resolve().parent.parent / "orchestration" / "sample" / "ofac" / "SDN.CSV"
 SETTINGS = HttpSettings(connect_timeout=2.0, read_timeout=0.5, retries=2, backoff_factor=0.01, backoff_max=0.05)

@@ -32,12 +32,12 @@ def test_two_real_lists_give_21_additions(refresh, warehouse_home, tmp_path):
     first = snapshot_dir(tmp_path, "snapshot-2024-01-18")
     second = snapshot_dir(tmp_path, "snapshot-2024-01-22")
 
-    code, out, err = refresh("--only", "ofac", sources=first)
+    code, _, err = refresh("--only", "ofac", sources=first)
     assert code == 0, err
     assert query(warehouse_home, "select count(*) from marts.fct_designation_changes") == [(0,)]
     assert query(warehouse_home, "select is_baseline, entity_count from marts.fct_ofac_list_versions") == [(True, 13848)]
 
-    code, out, err = refresh("--only", "ofac", sources=second)
+    code, _, err = refresh("--only", "ofac", sources=second)
     assert code == 0, err
     version_22 = sha256_of(second / "ofac" / "SDN.CSV")
     version_18 = sha256_of(first / "ofac" / "SDN.CSV")
@@ -72,7 +72,7 @@ def test_two_real_lists_give_21_additions(refresh, warehouse_home, tmp_path):
     assert listed == [(13869, 13869)]
 
     # the same list again is not a new version, and the history is not duplicated
-    code, out, err = refresh("--only", "ofac", sources=second)
+    code, _out, err = refresh("--only", "ofac", sources=second)
     assert code == 0, err
     assert query(warehouse_home, "select count(*) from marts.fct_ofac_list_versions") == [(2,)]
     assert query(warehouse_home, "select count(*) from marts.fct_designation_changes") == [(21,)]
@@ -109,13 +109,13 @@ def months_since_2018() -> int:
 
 
 def test_unknown_source_is_refused(refresh):
-    code, out, err = refresh("--only", "opensanctions")
+    code, _out, err = refresh("--only", "opensanctions")
     assert code == 2
     assert "unknown source(s) opensanctions" in err and "ofac" in err
 
 
 def test_bad_sources_setting_is_refused(refresh, tmp_path):
-    code, out, err = refresh(sources=tmp_path / "does-not-exist")
+    code, _out, err = refresh(sources=tmp_path / "does-not-exist")
     assert code == 2
     assert "WAREHOUSE_SOURCES" in err
 
@@ -134,7 +134,7 @@ def test_failed_refresh_leaves_warehouse_and_history_unchanged(refresh, warehous
     body = b"" if bad == "empty" else b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body></body></html>"
     (source / "ofac" / "SDN.CSV").write_bytes(body)
 
-    code, out, err = refresh("--only", "ofac", sources=source)
+    code, _out, err = refresh("--only", "ofac", sources=source)
     assert code == 1
     expected = "file is empty (0 bytes)" if bad == "empty" else "got an HTML page instead of CSV"
     assert "[ofac] SDN.CSV" in err and expected in err

@@ -6,7 +6,6 @@ import duckdb
 import pytest
 
 
-
 @pytest.fixture(scope="module")
 def built(published_sample):
     """The session's full bundled refresh (read only)."""

@@ -1,7 +1,7 @@
 """The publish step: runs last, only when every upstream asset and blocking check passed."""
 
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import dagster as dg
 

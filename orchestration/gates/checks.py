@@ -5,7 +5,7 @@ downstream, including the publish step, so the published warehouse stays as it w
 """
 
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import dagster as dg
 

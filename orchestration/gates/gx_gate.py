@@ -70,7 +70,7 @@ class GateResult:
         bad = [f"{o.status.upper()} {o.expectation}({o.column or ''}): {o.detail}" for o in self.outcomes if o.status != "passed"]
         return "\n".join([head, *bad])
 
-    def bounds_note(self, outcome: "Outcome") -> str:
+    def bounds_note(self, outcome: Outcome) -> str:
         if outcome.expectation != ROW_COUNT:
             return ""
         previous = "none" if self.previous_row_count is None else f"{self.previous_row_count:,}"
@@ -241,7 +241,7 @@ def _without_unset(expectation: dict, parameters: dict) -> dict:
     return {**expectation, "kwargs": kwargs}
 
 
-def _merge(seen: "Outcome | None", new: "Outcome") -> "Outcome":
+def _merge(seen: Outcome | None, new: Outcome) -> Outcome:
     """Combine one expectation's outcomes over chunks: errored beats failed beats passed."""
     if seen is None:
         return new

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import fnmatch
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -23,7 +23,6 @@ import requests
 from orchestration.errors import FetchError, NotFound
 from orchestration.landing import LandedFile, LandingZone
 from orchestration.settings import BUNDLED, LIVE, SAMPLE_DIR, SourceMode
-
 
 # The provenance every raw row carries; multi-file parsers attach it per row themselves.
 PROVENANCE_TYPES = {

@@ -27,9 +27,9 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Mapping
 
 import pyarrow as pa
 import pycountry
@@ -37,7 +37,7 @@ import requests
 
 from orchestration.errors import FetchError, FormatError
 from orchestration.landing import LandedFile, LandingZone
-from orchestration.settings import BUNDLED, LIVE, SourceMode
+from orchestration.settings import LIVE, SourceMode
 from orchestration.sources.base import PublisherFile, RawTable, Source, with_provenance
 
 SOURCE = "comtrade"

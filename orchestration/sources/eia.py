@@ -22,9 +22,9 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import Mapping
 
 import pyarrow as pa
 import requests

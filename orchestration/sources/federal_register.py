@@ -28,9 +28,9 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable, Mapping
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pyarrow as pa

@@ -23,10 +23,10 @@ are IMF estimates built from partner reports, and the marts say so.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Mapping
 
 import duckdb
 import pyarrow as pa

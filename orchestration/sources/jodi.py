@@ -21,9 +21,9 @@ import re
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import Mapping
 
 import duckdb
 import pyarrow as pa
@@ -182,8 +182,8 @@ def _check(con: duckdb.DuckDBPyConnection, landed: Mapping[str, LandedFile], tod
     if con.execute("select count(*) from picked").fetchone()[0] == 0:
         raise FormatError(SOURCE, files, f"no {PRODUCT} {'/'.join(FLOWS)} rows for Iraq (IQ) or Iran (IR)")
     series = "REF_AREA || ' ' || FLOW_BREAKDOWN || ' ' || TIME_PERIOD"
-    _fail_if(con, f"""select source_file, TIME_PERIOD from picked
-                      where not regexp_full_match(coalesce(TIME_PERIOD, ''), '\\d{{4}}-(0[1-9]|1[0-2])')""",
+    _fail_if(con, """select source_file, TIME_PERIOD from picked
+                      where not regexp_full_match(coalesce(TIME_PERIOD, ''), '\\d{4}-(0[1-9]|1[0-2])')""",
              files, "TIME_PERIOD is not a month as YYYY-MM")
     current = f"{today:%Y-%m}"
     _fail_if(con, f"select source_file, {series} from picked where TIME_PERIOD > '{current}'",

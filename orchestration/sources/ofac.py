@@ -22,15 +22,16 @@ objects); timestamps carry no zone and are US Eastern.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Mapping
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -289,7 +290,7 @@ def read_publications(path: Path, name: str) -> list[tuple[int, datetime, dateti
             raise FormatError(SOURCE, name, f"publication {publication_id}: datePublished {published!r} is not a timestamp") from None
         if eastern.tzinfo is not None:
             raise FormatError(SOURCE, name, f"publication {publication_id}: datePublished {published!r} carries a zone; OFAC's carry none")
-        rows.append((publication_id, eastern.replace(tzinfo=EASTERN).astimezone(timezone.utc), eastern))
+        rows.append((publication_id, eastern.replace(tzinfo=EASTERN).astimezone(UTC), eastern))
     return rows
 
 
@@ -351,10 +352,8 @@ class OfacSource(Source):
             year = datetime.now(EASTERN).year
             name = f"changes_history_{year}.json"
             url = self.url_of(HISTORY).format(year=year)
-            try:
+            with contextlib.suppress(NotFound):  # optional: no history published at that address
                 landed[name] = zone.land_url(session, self.name, name, url, HISTORY.expect)
-            except NotFound:
-                pass  # optional: no history published at that address
             return landed
         folder = self.local_folder(mode)
         for path in sorted(folder.glob(HISTORY_FILES)) if folder.is_dir() else ():

@@ -54,7 +54,7 @@ def test_the_whole_table_is_validated(con, suites):
         "expect_column_values_to_be_in_set": "failed",
     }
     assert not result.passed
-    assert "'bad'" in [o for o in result.outcomes if o.expectation.endswith("in_set")][0].detail
+    assert "'bad'" in next(o for o in result.outcomes if o.expectation.endswith("in_set")).detail
 
 
 def test_an_expectation_that_raises_is_errored_not_failed(con, suites):
@@ -105,7 +105,7 @@ def test_dates_in_the_future_fail(con, suites):
 
 
 def test_missing_suite_is_an_error(con, suites):
-    with pytest.raises(gx_gate.SuiteMissing, match="raw.nothing"):
+    with pytest.raises(gx_gate.SuiteMissing, match=r"raw\.nothing"):
         gx_gate.load_suite("raw.nothing")
 
 

@@ -13,7 +13,7 @@ from orchestration.landing import LandingZone
 from orchestration.settings import SourceMode
 from orchestration.sources import comtrade
 from tests.conftest import sha256_of, shared_path
-from tests.http_fixture import Reply, http_server  # noqa: F401 (fixture)
+from tests.http_fixture import Reply
 from tests.sources.trade_helpers import FIXTURES, SAMPLE, land, trade_dir
 
 MONTHLY = "C_M_HS_p368_202501-202505.json"
@@ -78,7 +78,7 @@ def test_iso3_mapping_and_exceptions():
     assert comtrade.iso3(784, "ARE", "f", "reporter") == "ARE"
     assert comtrade.iso3(156, "CHN", "f", "reporter") == "CHN"
     assert comtrade.iso3(0, "W00", "f", "partner") == "WLD"
-    with pytest.raises(FormatError, match="code 999 .* neither ISO 3166 numeric nor in the exceptions table"):
+    with pytest.raises(FormatError, match=r"code 999 .* neither ISO 3166 numeric nor in the exceptions table"):
         comtrade.iso3(999, "XXX", "f", "reporter")
     with pytest.raises(FormatError, match="maps to IRQ, but the answer says IRN"):
         comtrade.iso3(368, "IRN", "f", "partner")

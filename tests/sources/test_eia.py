@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ from orchestration.landing import LandedFile, LandingZone
 from orchestration.settings import LIVE, SAMPLE_DIR, SourceMode
 from orchestration.sources import eia
 from tests.conftest import sha256_of, shared_path
-from tests.http_fixture import Reply, http_server  # noqa: F401 (fixture)
+from tests.http_fixture import Reply
 from tests.sources.oil_refresh import query, source_dir, start_from_baseline, tree_bytes
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "eia"
@@ -26,7 +26,7 @@ ROUTE = "/v2/international/data/"
 
 def landed(path: Path, name: str | None = None) -> LandedFile:
     name = name or path.name
-    return LandedFile("eia", name, path, "0" * 64, path.stat().st_size, str(path), datetime.now(timezone.utc), "directory")
+    return LandedFile("eia", name, path, "0" * 64, path.stat().st_size, str(path), datetime.now(UTC), "directory")
 
 
 def page(n: int) -> dict:
@@ -119,7 +119,7 @@ def answer_with_key(n: int) -> bytes:
     return dump(page(n)).replace(b"MOCK_API_KEY", SECRET.encode())
 
 
-def test_live_pages_are_fetched_with_the_key_and_landed_without_it(tmp_path, monkeypatch, http_server):  # noqa: F811
+def test_live_pages_are_fetched_with_the_key_and_landed_without_it(tmp_path, monkeypatch, http_server):
     monkeypatch.setenv("EIA_API_KEY", SECRET)
     monkeypatch.setenv("WAREHOUSE_EIA_BASE_URL", http_server.url("/v2"))
     http_server.script(ROUTE, Reply(200, body=answer_with_key(1)), Reply(200, body=answer_with_key(2)))
@@ -135,7 +135,7 @@ def test_live_pages_are_fetched_with_the_key_and_landed_without_it(tmp_path, mon
     assert table.num_rows == 3 and SECRET not in json.dumps(table.to_pylist(), default=str)
 
 
-def test_an_http_error_never_shows_the_key(tmp_path, monkeypatch, http_server):  # noqa: F811
+def test_an_http_error_never_shows_the_key(tmp_path, monkeypatch, http_server):
     monkeypatch.setenv("EIA_API_KEY", SECRET)
     monkeypatch.setenv("WAREHOUSE_EIA_BASE_URL", http_server.url("/v2"))
     http_server.script(ROUTE, Reply(403, body=b'{"error":"API_KEY_INVALID"}'))
@@ -162,7 +162,7 @@ def test_live_refresh_without_a_key_publishes_and_keeps_the_last_rows(refresh, w
     assert query(published, "select source_mode from meta.source_loads where table_name = 'raw.eia_crude_production'") == [("skipped",)]
 
 
-def test_live_refresh_with_a_key_never_writes_or_prints_it(refresh, warehouse_home, monkeypatch, http_server):  # noqa: F811
+def test_live_refresh_with_a_key_never_writes_or_prints_it(refresh, warehouse_home, monkeypatch, http_server):
     monkeypatch.setenv("EIA_API_KEY", SECRET)
     monkeypatch.setenv("WAREHOUSE_EIA_BASE_URL", http_server.url("/v2"))
     # the sample's one page (84 rows, as many as the published table: no row-count collapse), key echoed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import date, timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -14,7 +15,7 @@ from orchestration.landing import LandingZone
 from orchestration.settings import SourceMode
 from orchestration.sources import federal_register as fr
 from tests.conftest import shared_path
-from tests.http_fixture import Reply, http_server  # noqa: F401 (fixture)
+from tests.http_fixture import Reply
 from tests.sources.trade_helpers import SAMPLE, land
 
 PAGE = "documents_iraq_foreign-assets-control-office_2025-01-01_2025-06-30_p1.json"
@@ -227,7 +228,7 @@ def test_the_windows_cover_2018_to_today_without_gaps_or_overlaps():
     assert spans[0] == (date(2018, 1, 1), date(2018, 6, 30))
     assert spans[-1] == (date(2026, 7, 1), today)
     assert len(spans) == 18
-    for (_, end), (start, _) in zip(spans, spans[1:]):
+    for (_, end), (start, _) in itertools.pairwise(spans):
         assert start == end + timedelta(days=1)
     assert all(start <= end for start, end in spans)
     # on the first day of a half-year, that day is its own window

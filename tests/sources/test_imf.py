@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -11,7 +12,7 @@ from orchestration.landing import LandingZone
 from orchestration.settings import SourceMode
 from orchestration.sources import imf
 from tests.conftest import sha256_of, shared_path
-from tests.http_fixture import Reply, http_server  # noqa: F401 (fixture)
+from tests.http_fixture import Reply
 from tests.sources.trade_helpers import FIXTURES, SAMPLE, land, trade_dir
 
 IRQ_IMPORTS = "IMTS_IRQ.MG_CIF_USD.IRN.M.csv"
@@ -92,13 +93,13 @@ def test_recorded_sdmx_ml_fixture_is_refused(tmp_path):
 @pytest.mark.parametrize(
     "edit, cause",
     [
-        (lambda ls: ls[:-1] + [ls[-1].replace("2025-M06", f"{date.today().year + 1}-M01")], "is in the future"),
-        (lambda ls: ls + [ls[3]], "duplicate key"),
-        (lambda ls: [ls[0]] + [l.replace(",IRN,", ",KWT,") for l in ls[1:]], "but IRQ.MG_CIF_USD.IRN.M was requested"),
-        (lambda ls: [ls[0].replace("STATUS", "COMMENT")] + ls[1:], "unknown ['COMMENT']"),
-        (lambda ls: [ls[0]] + [l.replace(",USD,", ",EUR,") for l in ls[1:]], "UNIT is 'EUR'"),
-        (lambda ls: [ls[0]] + [l.replace("2025-M0", "2025-Q") for l in ls[1:]], "not a monthly period"),
-        (lambda ls: [ls[0]] + [l.replace(",732630520,", ",n/a,") for l in ls[1:]], "not valid IMTS SDMX-CSV"),
+        (lambda ls: [*ls[:-1], ls[-1].replace("2025-M06", f"{date.today().year + 1}-M01")], "is in the future"),
+        (lambda ls: [*ls, ls[3]], "duplicate key"),
+        (lambda ls: [ls[0]] + [line.replace(",IRN,", ",KWT,") for line in ls[1:]], "but IRQ.MG_CIF_USD.IRN.M was requested"),
+        (lambda ls: [ls[0].replace("STATUS", "COMMENT"), *ls[1:]], "unknown ['COMMENT']"),
+        (lambda ls: [ls[0]] + [line.replace(",USD,", ",EUR,") for line in ls[1:]], "UNIT is 'EUR'"),
+        (lambda ls: [ls[0]] + [line.replace("2025-M0", "2025-Q") for line in ls[1:]], "not a monthly period"),
+        (lambda ls: [ls[0]] + [line.replace(",732630520,", ",n/a,") for line in ls[1:]], "not valid IMTS SDMX-CSV"),
     ],
     ids=["future period", "duplicate key", "wrong series", "unknown column", "unit", "quarterly period", "bad number"],
 )
@@ -112,7 +113,7 @@ def test_bad_answers_fail_naming_source_file_and_cause(tmp_path, edit, cause):
 
 def test_an_answer_for_another_series_is_refused(tmp_path):
     landed = land(tmp_path, "imf", {"IMTS_IRN.XG_FOB_USD.IRQ.M.csv": FIXTURE}, "csv")
-    with pytest.raises(FormatError, match="holds series IRQ.MG_CIF_USD.IRN.M, but IRN.XG_FOB_USD.IRQ.M was requested"):
+    with pytest.raises(FormatError, match=re.escape("holds series IRQ.MG_CIF_USD.IRN.M, but IRN.XG_FOB_USD.IRQ.M was requested")):
         imf.parse(landed)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zipfile
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ TODAY = date(2026, 11, 27)
 
 def landed(path: Path, name: str | None = None, mode: str = "directory") -> LandedFile:
     name = name or path.name
-    return LandedFile("jodi", name, path, "0" * 64, path.stat().st_size, str(path), datetime.now(timezone.utc), mode)
+    return LandedFile("jodi", name, path, "0" * 64, path.stat().st_size, str(path), datetime.now(UTC), mode)
 
 
 def parse_bytes(tmp_path: Path, data: bytes, name: str = CURRENT):
@@ -146,7 +146,7 @@ def test_bad_input_is_a_clear_error(tmp_path, case):
 
 def test_directory_with_both_zip_and_year_files_is_refused(tmp_path):
     root = source_dir(tmp_path, "jodi", {jodi.ZIP_NAME: b"PK\x03\x04", CURRENT: fixture_bytes()})
-    with pytest.raises(FetchError, match="both world_primary_csv.zip and per-year files"):
+    with pytest.raises(FetchError, match=r"both world_primary_csv\.zip and per-year files"):
         jodi.JODI.land(LandingZone(tmp_path / "landing"), SourceMode("directory", root), None)
 
 

@@ -94,10 +94,7 @@ def test_header_row_is_rejected(tmp_path):
 @pytest.mark.parametrize("change", ["extra", "missing"])
 def test_column_count_change_is_rejected(tmp_path, change):
     lines = sample_bytes()[:-1].split(b"\r\n")[:-1]
-    if change == "extra":
-        lines = [line + b',"NEW"' for line in lines]
-    else:
-        lines = [line.rsplit(b",", 1)[0] for line in lines]
+    lines = [line + b',"NEW"' for line in lines] if change == "extra" else [line.rsplit(b",", 1)[0] for line in lines]
     data = b"\r\n".join(lines) + b"\r\n\x1a"
     with pytest.raises(FormatError, match="12-column layout"):
         read_ofac_csv(write(tmp_path, data), "SDN.CSV", SDN_COLUMNS)

@@ -4,7 +4,7 @@ Eastern to UTC, and the live fetch from a local server (a 404 means no history, 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,7 @@ from orchestration.landing import LandingZone
 from orchestration.settings import BUNDLED, LIVE, SourceMode
 from orchestration.sources.ofac import OFAC, read_publications
 from tests.conftest import SAMPLE_OFAC
-from tests.http_fixture import Reply, ScriptedServer, http_server  # noqa: F401 (fixture)
+from tests.http_fixture import Reply, ScriptedServer
 
 NAME = "changes_history_2026.json"
 ITEM = {"publicationID": 803, "datePublished": "2026-01-16T10:01:44.740051"}
@@ -35,12 +35,12 @@ def test_both_shapes_give_the_same_publication(tmp_path, answer):
     [(publication_id, utc, eastern)] = read_publications(write(tmp_path, answer), NAME)
     assert publication_id == 803
     assert eastern == datetime(2026, 1, 16, 10, 1, 44, 740051)  # the wall time as given
-    assert utc == datetime(2026, 1, 16, 15, 1, 44, 740051, tzinfo=timezone.utc)  # EST = UTC-5
+    assert utc == datetime(2026, 1, 16, 15, 1, 44, 740051, tzinfo=UTC)  # EST = UTC-5
 
 
 def test_summer_time_is_utc_minus_four(tmp_path):
     [(_, utc, _)] = read_publications(write(tmp_path, [{"publicationID": 900, "datePublished": "2025-07-03T16:30:00"}]), NAME)
-    assert utc == datetime(2025, 7, 3, 20, 30, tzinfo=timezone.utc)
+    assert utc == datetime(2025, 7, 3, 20, 30, tzinfo=UTC)
     assert utc.astimezone(ZoneInfo("America/New_York")).hour == 16
 
 
@@ -76,7 +76,7 @@ def test_bundled_sample_lands_and_parses_the_history(tmp_path):
     publications = OFAC.parse(landed)["ofac_publications"].to_pylist()
     assert [p["publication_id"] for p in publications] == [101, 102, 103, 104, 105, 106]
     assert publications[4]["published_at_eastern"] == datetime(2024, 1, 22, 10, 31, 44, 740051)
-    assert publications[4]["published_at"] == datetime(2024, 1, 22, 15, 31, 44, 740051, tzinfo=timezone.utc)
+    assert publications[4]["published_at"] == datetime(2024, 1, 22, 15, 31, 44, 740051, tzinfo=UTC)
     assert {p["source_file"] for p in publications} == {"changes_history_2024.json"}
     assert all(p["is_sample"] and p["source_mode"] == "bundled" for p in publications)
 
@@ -110,7 +110,7 @@ def test_live_fetches_this_years_history_from_the_service_root(tmp_path, monkeyp
     assert [(p["publication_id"], p["source_mode"], p["source_file"]) for p in publications] == [
         (803, "live", name), (804, "live", name),
     ]
-    assert publications[1]["published_at"] == datetime(2026, 1, 20, 14, 0, tzinfo=timezone.utc)
+    assert publications[1]["published_at"] == datetime(2026, 1, 20, 14, 0, tzinfo=UTC)
 
 
 def test_live_404_means_no_history(tmp_path, monkeypatch, http_server: ScriptedServer):
