@@ -14,7 +14,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: install manifest run refresh status test dev clean
+.PHONY: install manifest run refresh status rollback lint test dev clean
 
 install: $(STAMP)
 
@@ -37,7 +37,14 @@ run: $(MANIFEST)
 status: $(STAMP)
 	$(BIN)/warehouse status
 
-test: $(MANIFEST)
+rollback: $(STAMP)
+	$(BIN)/warehouse rollback $(RUN_ID)
+
+# ruff over the Python (rules in pyproject.toml); part of `make test`
+lint: $(STAMP)
+	$(BIN)/ruff check orchestration tests benchmarks
+
+test: lint $(MANIFEST)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 dev: $(MANIFEST)

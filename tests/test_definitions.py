@@ -138,3 +138,47 @@ def test_workspace_loads_with_dagster_cli(dbt_manifest):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Validation successful" in result.stdout + result.stderr
+
+
+def definitions_outline(defs) -> dict:
+    """Everything a reviewer should see change: each asset with its group, upstream keys and pool,
+    each check with its blocking flag, each job, schedule and sensor, each resource's settings."""
+    graph = defs.resolve_asset_graph()
+    assets = {}
+    for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
+        node = graph.get(key)
+        assets[key.to_user_string()] = {
+            "group": node.group_name,
+            "upstream": sorted(k.to_user_string() for k in node.parent_keys),
+            "checks": sorted(c.name for c in graph.asset_check_keys if c.asset_key == key),
+        }
+    blocking = {spec.key.to_user_string(): spec.blocking for check in defs.asset_checks for spec in check.check_specs}
+    dbt_checks = sum(1 for key in graph.asset_check_keys if key.to_user_string() not in blocking)
+    jobs = {}
+    for job in defs.jobs:
+        resolved = defs.resolve_job_def(job.name)
+        jobs[job.name] = {"assets": len(resolved.asset_layer.executable_asset_keys), "executor": resolved.executor_def.name}
+    schedules = {s.name: {"cron": s.cron_schedule, "timezone": s.execution_timezone, "job": s.job_name,
+                          "default_status": s.default_status.value} for s in defs.schedules}
+    sensors = {s.name: {"type": type(s).__name__, "default_status": s.default_status.value,
+                        "resources": sorted(s.required_resource_keys)} for s in defs.sensors}
+    warehouse = defs.resources["warehouse"]
+    return {
+        "assets": assets,
+        "blocking_checks": dict(sorted(blocking.items())),
+        "dbt_test_checks": dbt_checks,
+        "jobs": jobs,
+        "schedules": schedules,
+        "sensors": sensors,
+        "resources": sorted(defs.resources),
+        # bound to the environment (read when a run starts, shown in the UI), never a value fixed at import
+        "warehouse_settings": {name: f"EnvVar({str.__str__(value)})" if isinstance(value, dg.EnvVar) else repr(value) for name, value in
+                               (("home", warehouse.home), ("sources", warehouse.sources), ("accept_change", warehouse.accept_change))},
+        "loggers": sorted(defs.loggers),
+    }
+
+
+def test_definitions_snapshot(defs, snapshot):
+    """A lineage, check, job, schedule or sensor change shows in review as a snapshot diff
+    (`pytest tests/test_definitions.py --snapshot-update` after a deliberate change)."""
+    assert definitions_outline(defs) == snapshot
