@@ -40,9 +40,11 @@ status: $(STAMP)
 rollback: $(STAMP)
 	$(BIN)/warehouse rollback $(RUN_ID)
 
-# ruff over the Python (rules in pyproject.toml); part of `make test`
-lint: $(STAMP)
+# ruff over the Python (rules in pyproject.toml), sqlfluff over the dbt models with the dbt
+# templater (rules in .sqlfluff); part of `make test`
+lint: $(MANIFEST)
 	$(BIN)/ruff check orchestration tests benchmarks
+	$(BIN)/sqlfluff lint dbt_project/models --disable-progress-bar --nocolor
 
 test: lint $(MANIFEST)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

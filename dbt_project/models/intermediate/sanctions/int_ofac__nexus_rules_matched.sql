@@ -44,37 +44,37 @@ direct_rules as (
     where country_focus = '{{ key }}'
 
     union all
-    select distinct ent_num, '{{ key }}', 'address_country'
+    select distinct ent_num, '{{ key }}' as nexus_country, 'address_country' as rule
     from addresses
     where country = '{{ c.name }}'
 
     union all
-    select ent_num, '{{ key }}', 'vessel_flag'
+    select ent_num, '{{ key }}' as nexus_country, 'vessel_flag' as rule
     from entities
     where vessel_flag = '{{ c.name }}'
 
     union all
-    select ent_num, '{{ key }}', 'remarks:nationality'
+    select ent_num, '{{ key }}' as nexus_country, 'remarks:nationality' as rule
     from entities
     where {{ regex_matches('remarks', "'nationality " ~ c.name ~ "\\b'") }}
 
     union all
-    select ent_num, '{{ key }}', 'remarks:citizenship'
+    select ent_num, '{{ key }}' as nexus_country, 'remarks:citizenship' as rule
     from entities
     where {{ regex_matches('remarks', "'citizen " ~ c.name ~ "\\b'") }}
 
     union all
-    select ent_num, '{{ key }}', 'remarks:identity_document'
+    select ent_num, '{{ key }}' as nexus_country, 'remarks:identity_document' as rule
     from entities
     where {{ regex_matches('remarks', "'\\(" ~ c.name ~ "\\)'") }}
 
     union all
-    select ent_num, '{{ key }}', 'remarks:place_of_birth'
+    select ent_num, '{{ key }}' as nexus_country, 'remarks:place_of_birth' as rule
     from entities
     where {{ regex_matches('remarks', "'POB [^;]*\\b(" ~ c.name ~ "|" ~ places ~ ")\\b'") }}
 
     union all
-    select ent_num, '{{ key }}', 'remarks:mention'
+    select ent_num, '{{ key }}' as nexus_country, 'remarks:mention' as rule
     from entities
     where {{ regex_matches('remarks', "'\\b(" ~ c.name ~ "|" ~ c.demonym ~ ")\\b'") }}
 {% endfor %}

@@ -40,7 +40,11 @@ first_version as (
 
     select members.ent_num, members.list_version as first_list_version
     from members
-    inner join (select ent_num, min(observed_at) as observed_at from members group by ent_num) as first_seen
+    inner join (
+        select every_observation.ent_num, min(every_observation.observed_at) as observed_at
+        from members as every_observation
+        group by every_observation.ent_num
+    ) as first_seen
         on first_seen.ent_num = members.ent_num
         and first_seen.observed_at = members.observed_at
 
