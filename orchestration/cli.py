@@ -205,7 +205,10 @@ def _failures(result) -> list[str]:
             cause = cause.cause
         message = [line for line in (cause.message or "").strip().splitlines() if line.strip()]
         shown = "\n    ".join(message[:15]) if message else cause.cls_name
-        problems.append(f"{event.step_key}: {shown}")
+        # a source's step names its source, whatever failed in it (a writer lock it waited for, say)
+        source = event.step_key.removesuffix("_raw") if event.step_key.endswith("_raw") else ""
+        prefix = f"[{source}] " if source in SOURCES and not shown.startswith(f"[{source}]") else ""
+        problems.append(f"{prefix}{event.step_key}: {shown}")
     for evaluation in result.get_asset_check_evaluations():
         if evaluation.passed:
             continue

@@ -22,10 +22,13 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import shutil
 import socket
+import subprocess
+import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -33,7 +36,7 @@ import pytest
 
 from orchestration.cli import main
 from orchestration.settings import SAMPLE_DIR
-from tests.conftest import SAMPLE_OFAC, bundled_build, ofac_dir, sample_ofac_files, sha256_of, shared_path
+from tests.conftest import REPO, SAMPLE_OFAC, bundled_build, ofac_dir, sample_ofac_files, sha256_of, shared_path
 from tests.http_fixture import Reply, ScriptedServer
 
 EXPORTS = "/exports"
@@ -104,11 +107,14 @@ BOT_CHALLENGE = b"<!DOCTYPE html><html><head><title>Just a moment...</title></he
 # -- the case table -----------------------------------------------------------------------
 @dataclass
 class Ctx:
-    """What a case's setup gets: a scratch folder, the local server, and env vars it may set."""
+    """What a case's setup gets: a scratch folder, the local server, env vars it may set, the
+    warehouse home the case runs on, and what to undo afterwards (processes it started)."""
 
     tmp: Path
     server: ScriptedServer
     env: dict[str, str]
+    home: Path
+    cleanup: list[Callable[[], object]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -235,6 +241,45 @@ def real_list_onto_the_bundled_sample(ctx: Ctx) -> str:
                         name="real"))
 
 
+HOLD_THE_WRITER_LOCK = """
+import time
+from orchestration.settings import layout
+from orchestration.warehouse import Warehouse
+Warehouse(layout()).ensure_build("run-holder")
+print("holding", flush=True)
+time.sleep(300)
+"""
+
+
+def another_run_is_writing(ctx: Ctx) -> str:
+    """A run in another process holds the home's writer lock (a Dagster-launched run, say) and this
+    one may wait only one second for it."""
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_THE_WRITER_LOCK], cwd=REPO, stdout=subprocess.PIPE,
+                              env={**os.environ, "WAREHOUSE_HOME": str(ctx.home)}, text=True)
+    ctx.cleanup.append(lambda: (holder.kill(), holder.wait()))
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+    ctx.env["WAREHOUSE_WRITER_WAIT"] = "1"
+    return sample_dir_with(ctx, "ofac", "SDN.CSV", lambda data: data)  # every sample file, unchanged
+
+
+def a_killed_runs_build_is_left(ctx: Ctx) -> str:
+    """builds/ holds the build of a run whose process was killed (a full copy of the warehouse)."""
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a process that has ended: its pid names no process now
+    folder = ctx.home / "builds" / "run-killed-earlier"
+    folder.mkdir(parents=True)
+    shutil.copyfile(ctx.home / "warehouse.duckdb", folder / "warehouse.duckdb")
+    (folder / "build.json").write_text(json.dumps({"run_id": "run-killed-earlier", "pid": gone.pid,
+                                                   "started_at": "2026-01-01T00:00:00+00:00", "base_run_id": None}))
+    return sample_dir_with(ctx, "ofac", "SDN.CSV", lambda data: data)  # every sample file, unchanged
+
+
+def killed_build_removed_and_reported(home: Path, server: ScriptedServer) -> None:
+    assert not (home / "builds" / "run-killed-earlier").exists()
+    killed = report(home / "runs", "run-killed-earlier.json")
+    assert killed["published"] is False and "ended without publishing or reporting (killed or crashed)" in killed["error"]
+
+
 def comtrade_500_rows(ctx: Ctx) -> str:
     def cut(data: bytes) -> bytes:
         answer = json.loads(data)
@@ -322,6 +367,9 @@ CASES = [
     case("the bundled sample into a home that holds a real list history", lambda ctx: "bundled",
          "holds a real list history", baseline="real-2024-01-18"),
     case("publication history of an unknown shape", ofac_with("changes_history_2024.json", lambda: b'{"data": []}'), 'changes_history_2024.json: is not a publication history: an object without a "publications" list'),
+    case("another run holds the home's writer lock", another_run_is_writing,
+         "waited 1 s for run run-holder (pid "),
+    case("a killed run's build left in builds/", a_killed_runs_build_is_left, None, then=killed_build_removed_and_reported),
     # Regression tests of two bugs this matrix found (see the module docstring).
     # A new trailing column that holds OFAC's null marker in every row is a layout change too.
     case("new trailing column of null markers (13 fields)", directory(every_row(lambda f: [*f, b"-0- "])), "12-column layout"),
@@ -409,7 +457,18 @@ def test_bad_input(bad: Case, baseline, refresh, warehouse_home: Path, http_serv
     before_run = report(warehouse_home, "published_run.json")["run_id"]
     assert before_history, "the baseline must have observed a list version"
 
-    ctx = Ctx(tmp_path, http_server, {"WAREHOUSE_OFAC_BASE_URL": http_server.url(EXPORTS)})
+    ctx = Ctx(tmp_path, http_server, {"WAREHOUSE_OFAC_BASE_URL": http_server.url(EXPORTS)}, warehouse_home)
+    try:
+        run_case(bad, ctx, warehouse_home, refresh, monkeypatch, tmp_path,
+                 before_sha, before_history, before_run, published)
+    finally:
+        for undo in ctx.cleanup:
+            undo()
+
+
+def run_case(bad: Case, ctx: Ctx, warehouse_home: Path, refresh, monkeypatch, tmp_path: Path,
+             before_sha: str, before_history: list[tuple], before_run: str, published: Path) -> None:
+    http_server = ctx.server
     sources = bad.setup(ctx)
     for name, value in ctx.env.items():
         monkeypatch.setenv(name, value)
