@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -127,8 +127,10 @@ def download(
     *,
     params: Mapping[str, str] | None = None,
     headers: Mapping[str, str] | None = None,
+    on_chunk: Callable[[bytes], None] | None = None,
 ) -> Download:
-    """Stream `url` into `dest`, hashing as it goes. Raises FetchError naming source and cause."""
+    """Stream `url` into `dest`, hashing as it goes (and handing each chunk to `on_chunk`, e.g. the
+    landing zone's format checks, so the bytes are read once). Raises FetchError naming source and cause."""
     prepared_url = requests.Request("GET", url, params=params).prepare().url or url
     shown = redact_url(prepared_url)
     secrets = [v for k, v in (headers or {}).items() if k.lower() in SECRET_HEADERS]
@@ -173,6 +175,8 @@ def download(
                     out.write(chunk)
                     digest.update(chunk)
                     size += len(chunk)
+                    if on_chunk is not None:
+                        on_chunk(chunk)
         except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError) as exc:
             arrived = response.raw.tell() if hasattr(response.raw, "tell") else size
             what = "timed out while reading the body" if _is_timeout(exc) else "body truncated"

@@ -58,50 +58,69 @@ class LandedFile:
         }
 
 
+class PayloadCheck:
+    """The checks that refuse bytes that cannot be the publisher's file, fed chunk by chunk while
+    the bytes are landed, so a file is read once to land and check it. `expect`: csv | json | xml | zip.
+
+    Findings are raised by `finish()`, in a fixed order whatever the chunking: empty, an HTML page,
+    the wrong kind of file, then the first byte that is not valid in `encoding`.
+    """
+
+    def __init__(self, source: str, name: str, expect: str, encoding: str = "utf-8"):
+        self.source, self.name, self.expect, self.encoding = source, name, expect, encoding
+        self.head = bytearray()
+        self.size = 0
+        self._decoder = codecs.getincrementaldecoder(encoding)() if expect != "zip" else None
+        self._bad_byte: str | None = None
+
+    def feed(self, chunk: bytes) -> None:
+        if len(self.head) < SNIFF_BYTES:
+            self.head += chunk[: SNIFF_BYTES - len(self.head)]
+        if self._decoder is not None and self._bad_byte is None:
+            pending = self._decoder.getstate()[0]  # the start of a character the last chunk cut in two
+            try:
+                self._decoder.decode(chunk)
+            except UnicodeDecodeError as exc:  # exc.start counts from the pending bytes, not the chunk
+                data = pending + chunk
+                offset = self.size - len(pending) + exc.start
+                self._bad_byte = f"byte {data[exc.start]:#04x} at offset {offset} is not valid {self.encoding}"
+        self.size += len(chunk)
+
+    def finish(self) -> None:
+        source, name, expect, head = self.source, self.name, self.expect, bytes(self.head)
+        if self.size == 0:
+            raise FormatError(source, name, "file is empty (0 bytes); a publisher's file never is")
+        text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+        if text.startswith((b"<!doctype html", b"<html")) or b"<html" in text[:512] or b"<body" in text[:1024]:
+            title = re.search(rb"<title>(.*?)</title>", head, re.I | re.S)
+            shown = f" (title: {title.group(1).decode('utf-8', 'replace').strip()[:120]!r})" if title else ""
+            raise FormatError(source, name, f"got an HTML page instead of {expect.upper()}{shown}")
+        if expect == "zip":
+            if not head.startswith(b"PK\x03\x04"):
+                raise FormatError(source, name, "expected a ZIP archive, the bytes are not one")
+            return
+        if expect == "json" and not text.startswith((b"{", b"[")):
+            raise FormatError(source, name, f"expected JSON, got bytes starting {head[:40]!r}")
+        if expect == "xml" and not text.startswith(b"<"):
+            raise FormatError(source, name, f"expected XML, got bytes starting {head[:40]!r}")
+        if expect == "csv" and text.startswith((b"{", b"[", b"<")):
+            kind = "JSON" if text.startswith((b"{", b"[")) else "XML/markup"
+            raise FormatError(source, name, f"expected CSV, got {kind} starting {head[:40]!r}")
+        if self._bad_byte is not None:
+            raise FormatError(source, name, self._bad_byte)
+        try:
+            self._decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise FormatError(source, name, f"file ends inside a multi-byte {self.encoding} character (truncated?)") from None
+
+
 def check_payload(source: str, name: str, path: Path, expect: str, encoding: str = "utf-8") -> None:
-    """Refuse bytes that cannot be the publisher's file. `expect`: csv | json | xml | zip."""
-    size = path.stat().st_size
-    if size == 0:
-        raise FormatError(source, name, "file is empty (0 bytes); a publisher's file never is")
-    with open(path, "rb") as handle:
-        head = handle.read(SNIFF_BYTES)
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if text.startswith((b"<!doctype html", b"<html")) or b"<html" in text[:512] or b"<body" in text[:1024]:
-        title = re.search(rb"<title>(.*?)</title>", head, re.I | re.S)
-        shown = f" (title: {title.group(1).decode('utf-8', 'replace').strip()[:120]!r})" if title else ""
-        raise FormatError(source, name, f"got an HTML page instead of {expect.upper()}{shown}")
-    if expect == "zip":
-        if not head.startswith(b"PK\x03\x04"):
-            raise FormatError(source, name, "expected a ZIP archive, the bytes are not one")
-        return
-    if expect == "json" and not text.startswith((b"{", b"[")):
-        raise FormatError(source, name, f"expected JSON, got bytes starting {head[:40]!r}")
-    if expect == "xml" and not text.startswith(b"<"):
-        raise FormatError(source, name, f"expected XML, got bytes starting {head[:40]!r}")
-    if expect == "csv" and text.startswith((b"{", b"[", b"<")):
-        kind = "JSON" if text.startswith((b"{", b"[")) else "XML/markup"
-        raise FormatError(source, name, f"expected CSV, got {kind} starting {head[:40]!r}")
-    _check_encoding(source, name, path, encoding)
-
-
-def _check_encoding(source: str, name: str, path: Path, encoding: str) -> None:
-    decoder = codecs.getincrementaldecoder(encoding)()
-    offset = 0
+    """The landing checks on a file already on disk (one read)."""
+    check = PayloadCheck(source, name, expect, encoding)
     with open(path, "rb") as handle:
         while chunk := handle.read(1 << 20):
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as exc:
-                raise FormatError(
-                    source,
-                    name,
-                    f"byte {chunk[exc.start]:#04x} at offset {offset + exc.start} is not valid {encoding}",
-                ) from None
-            offset += len(chunk)
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        raise FormatError(source, name, f"file ends inside a multi-byte {encoding} character (truncated?)") from None
+            check.feed(chunk)
+    check.finish()
 
 
 class LandingZone:
@@ -119,13 +138,13 @@ class LandingZone:
             raise FetchError(source, str(src), "file not found (the publisher's file name is expected)")
         tmp = self._incoming()
         digest = hashlib.sha256()
-        size = 0
+        check = PayloadCheck(source, name, expect, encoding)
         with open(src, "rb") as inp, open(tmp, "wb") as out:
-            while chunk := inp.read(1 << 20):
+            while chunk := inp.read(1 << 20):  # one pass: copy, hash and check
                 out.write(chunk)
                 digest.update(chunk)
-                size += len(chunk)
-        return self._commit(source, name, tmp, digest.hexdigest(), size, str(src), mode, expect, encoding)
+                check.feed(chunk)
+        return self._commit(source, name, tmp, digest.hexdigest(), check.size, str(src), mode, check)
 
     def land_bytes(
         self, source: str, name: str, data: bytes, origin: str, mode: str, expect: str, encoding: str = "utf-8"
@@ -133,7 +152,9 @@ class LandingZone:
         """Archive bytes a source had to rewrite first (e.g. an API answer with its key redacted)."""
         tmp = self._incoming()
         tmp.write_bytes(data)
-        return self._commit(source, name, tmp, hashlib.sha256(data).hexdigest(), len(data), origin, mode, expect, encoding)
+        check = PayloadCheck(source, name, expect, encoding)
+        check.feed(data)
+        return self._commit(source, name, tmp, hashlib.sha256(data).hexdigest(), len(data), origin, mode, check)
 
     def land_url(
         self,
@@ -149,19 +170,20 @@ class LandingZone:
     ) -> LandedFile:
         """Fetch a publisher's URL and archive the bytes; the URL (redacted) is the provenance."""
         tmp = self._incoming()
+        check = PayloadCheck(source, name, expect, encoding)
         try:
-            got = http_client.download(session, source, url, tmp, params=params, headers=headers)
+            got = http_client.download(session, source, url, tmp, params=params, headers=headers, on_chunk=check.feed)
         except Exception:
             tmp.unlink(missing_ok=True)
             raise
-        return self._commit(source, name, tmp, got.sha256, got.size, got.url, "live", expect, encoding)
+        return self._commit(source, name, tmp, got.sha256, got.size, got.url, "live", check)
 
     def _commit(
-        self, source: str, name: str, tmp: Path, sha256: str, size: int, origin: str, mode: str, expect: str, encoding: str
+        self, source: str, name: str, tmp: Path, sha256: str, size: int, origin: str, mode: str, check: PayloadCheck
     ) -> LandedFile:
         fetched_at = datetime.now(UTC)
         try:
-            check_payload(source, name, tmp, expect, encoding)
+            check.finish()
         except FormatError:
             rejected = self.root / "_rejected" / source / f"{fetched_at:%Y%m%dT%H%M%S%f}-{name}"
             rejected.parent.mkdir(parents=True, exist_ok=True)

@@ -5,8 +5,9 @@ parsed in ofac_advanced.py) and the optional publication history (`/changes/hist
 The publisher's format (checked on real files): no header row, CRLF line ends, every file ends
 with a DOS end-of-file byte 0x1A on a line of its own, the null marker is `-0- ` (with the
 trailing space), and several programs are packed in one field as `IRAN] [SDGT] [IRGC`.
-Parsing is done in bulk by DuckDB's strict CSV reader; the one quirk it cannot take, the final
-0x1A, is checked and cut explicitly (never by switching reader errors off).
+Parsing is done in bulk by DuckDB's strict CSV reader, straight from the landed file (read once
+to land and check it, once to parse it); the final 0x1A is checked (its absence means truncation)
+and its line skipped as a comment line (`comment = chr(26)`), never by switching reader errors off.
 
 The publication history lives beside the exports on the same service, not under them:
 
@@ -24,10 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
-import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -146,33 +144,35 @@ _LAYOUTS = {
 
 def read_ofac_csv(path: Path, name: str, columns: Mapping[str, str]) -> pa.Table:
     """Parse one OFAC CSV export into an Arrow table, or raise FormatError naming file and cause."""
-    with tempfile.TemporaryDirectory(prefix="ofac-") as tmp:
-        body = _without_eof_marker(path, name, Path(tmp) / name)
-        con = duckdb.connect()
-        try:
-            # Read every field as text and turn the null marker into NULL afterwards: given
-            # `nullstr`, DuckDB's strict reader silently drops an extra trailing field that holds
-            # the null marker, so a new all-null column would pass unnoticed.
-            typed = ", ".join(
-                f"cast(nullif({column}, $null) as {kind}) as {column}" for column, kind in columns.items()
-            )
-            return con.sql(
-                f"select {typed} from read_csv($path, header = false, columns = $columns, delim = ',', "
-                "quote = '\"', escape = '\"', auto_detect = false, strict_mode = true)",
-                params={"path": str(body), "columns": {c: "VARCHAR" for c in columns}, "null": NULL_MARKER},
-            ).fetch_arrow_table()
-        except duckdb.Error as exc:
-            first = str(exc).strip().splitlines()
-            detail = " ".join(line.strip() for line in first[:3])
-            raise FormatError(
-                SOURCE, name, f"does not match OFAC's {len(columns)}-column layout ({', '.join(columns)}): {detail}"
-            ) from None
-        finally:
-            con.close()
+    _check_ending(path, name)
+    con = duckdb.connect()
+    try:
+        # Read every field as text and turn the null marker into NULL afterwards: given
+        # `nullstr`, DuckDB's strict reader silently drops an extra trailing field that holds
+        # the null marker, so a new all-null column would pass unnoticed.
+        typed = ", ".join(
+            f"cast(nullif({column}, $null) as {kind}) as {column}" for column, kind in columns.items()
+        )
+        return con.sql(
+            f"select {typed} from read_csv($path, header = false, columns = $columns, delim = ',', "
+            # the landed file itself, read once: its last line, OFAC's end-of-file byte 0x1A
+            # (checked above), is skipped as a comment line
+            "quote = '\"', escape = '\"', auto_detect = false, strict_mode = true, comment = chr(26))",
+            params={"path": str(path), "columns": {c: "VARCHAR" for c in columns}, "null": NULL_MARKER},
+        ).fetch_arrow_table()
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()
+        detail = " ".join(line.strip() for line in first[:3])
+        raise FormatError(
+            SOURCE, name, f"does not match OFAC's {len(columns)}-column layout ({', '.join(columns)}): {detail}"
+        ) from None
+    finally:
+        con.close()
 
 
-def _without_eof_marker(path: Path, name: str, scratch: Path) -> Path:
-    """OFAC ends each file with CRLF then 0x1A; cut that byte, refuse a file that lacks it."""
+def _check_ending(path: Path, name: str) -> None:
+    """OFAC ends each file with CRLF then 0x1A: refuse a file that does not (truncated). Reads the
+    first line and the last three bytes only."""
     size = path.stat().st_size
     with open(path, "rb") as handle:
         first_line = handle.readline(1 << 16)
@@ -189,9 +189,6 @@ def _without_eof_marker(path: Path, name: str, scratch: Path) -> Path:
         )
     if not tail.endswith(b"\r\n" + EOF_BYTE) and size > 1:
         raise FormatError(SOURCE, name, "truncated: the last row is incomplete before the 0x1A end-of-file byte")
-    shutil.copyfile(path, scratch)
-    os.truncate(scratch, size - 1)
-    return scratch
 
 
 def parse(landed: Mapping[str, LandedFile]) -> dict[str, pa.Table]:

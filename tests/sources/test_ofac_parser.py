@@ -127,3 +127,35 @@ def test_new_all_null_trailing_column_is_rejected(tmp_path):
     data = b"\r\n".join(line + b",-0- " for line in lines) + b"\r\n\x1a"
     with pytest.raises(FormatError, match="12-column layout"):
         read_ofac_csv(write(tmp_path, data), "SDN.CSV", SDN_COLUMNS)
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 7, 1 << 20])
+def test_payload_checks_while_landing_do_not_depend_on_chunking(chunk):
+    """The checks run on the stream as it is landed (one read): the same verdict, the same offset,
+    whatever the chunk size, and a multi-byte character split across chunks is not an error."""
+    from orchestration.landing import PayloadCheck
+
+    def verdict(data: bytes) -> str:
+        check = PayloadCheck("ofac", "SDN.CSV", "csv")
+        for start in range(0, len(data), chunk):
+            check.feed(data[start:start + chunk])
+        try:
+            check.finish()
+        except FormatError as error:
+            return str(error)
+        return "ok"
+
+    good = '36,"BANCO NACIONAL DE CUBA — ÉLITE",-0- \r\n\x1a'.encode()
+    assert verdict(good) == "ok"
+    bad = good.replace("É".encode(), b"\xc9")
+    assert verdict(bad) == f"[ofac] SDN.CSV: byte 0xc9 at offset {good.index('É'.encode())} is not valid utf-8"
+    assert verdict(good[:-4] + "É".encode()[:1]).endswith("file ends inside a multi-byte utf-8 character (truncated?)")
+
+
+def test_the_final_eof_line_is_skipped_not_cut(tmp_path):
+    """The landed file is parsed as it is (no scratch copy without the 0x1A byte)."""
+    path = write(tmp_path, sample_bytes())
+    before = path.read_bytes()
+    table = read_ofac_csv(path, "SDN.CSV", SDN_COLUMNS)
+    assert table.num_rows == len(before.split(b"\r\n")) - 1 == 51
+    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == [path.name]
