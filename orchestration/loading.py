@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from orchestration.errors import SourceError
 from orchestration.landing import LandedFile
-from orchestration.sources.base import PROVENANCE_TYPES, Source
+from orchestration.sources.base import PROVENANCE_TYPES, Source, with_provenance
 from orchestration.warehouse import BASE_COUNTS_TABLE, Warehouse, tables_in, utcnow
 
 PROVENANCE_COLUMNS = tuple(PROVENANCE_TYPES)
@@ -76,33 +76,8 @@ def load_raw_tables(
         for spec in source.tables:
             arrow = tables[spec.name]
             files = [landed[name] for name in landed if spec.fed_by(name)]
-            origin = files[0] if files else None
-            con.register("incoming", arrow)
-            if set(PROVENANCE_COLUMNS) <= set(arrow.column_names):
-                # multi-file sources (paged APIs) attach per-row provenance in their parser
-                con.execute(f"create or replace table raw.{spec.name} as select * from incoming")
-            else:
-                con.execute(
-                    f"""
-                    create or replace table raw.{spec.name} as
-                    select incoming.*,
-                           $file::varchar as source_file,
-                           $url::varchar as source_url,
-                           $fetched_at::timestamptz as fetched_at,
-                           $sha256::varchar as source_sha256,
-                           $mode::varchar as source_mode,
-                           $is_sample::boolean as is_sample
-                    from incoming
-                    """,
-                    {
-                        "file": origin.name if origin else None,
-                        "url": origin.origin if origin else None,
-                        "fetched_at": origin.fetched_at if origin else None,
-                        "sha256": origin.sha256 if origin else None,
-                        "mode": origin.mode if origin else None,
-                        "is_sample": origin.is_sample if origin else None,
-                    },
-                )
+            con.register("incoming", file_provenance(arrow, files))
+            con.execute(f"create or replace table raw.{spec.name} as select * from incoming")
             con.unregister("incoming")
             counts[spec.name] = arrow.num_rows
             con.execute("delete from meta.source_loads where table_name = ?", [f"raw.{spec.name}"])
@@ -134,6 +109,21 @@ def load_raw_tables(
     return counts
 
 
+def file_provenance(arrow: pa.Table, files: list[LandedFile]) -> pa.Table:
+    """Every raw row with its provenance, attached by the one function that does it
+    (`with_provenance`): multi-file parsers (paged APIs) already named each row's file and
+    attached it; a table parsed from one file gets that file's; a table of no file (an absent
+    optional file, a skipped source on a first run) is empty, with the columns typed."""
+    if set(PROVENANCE_COLUMNS) <= set(arrow.column_names):
+        return arrow
+    if "source_file" not in arrow.column_names:
+        if arrow.num_rows and len(files) != 1:
+            raise ValueError(f"{arrow.num_rows} rows from {len(files)} files, and the parser did not name each row's file")
+        name = files[0].name if files else None
+        arrow = arrow.append_column("source_file", pa.array([name] * arrow.num_rows, pa.string()))
+    return with_provenance(arrow, {f.name: f for f in files})
+
+
 def keep_raw_tables(warehouse: Warehouse, run_id: str, source: Source, reason: str) -> dict[str, int]:
     """A skipped source keeps its last published rows; on a first run its tables start empty.
 
@@ -148,12 +138,8 @@ def keep_raw_tables(warehouse: Warehouse, run_id: str, source: Source, reason: s
             if spec.name not in existing:
                 if spec.name not in empty:
                     raise RuntimeError(f"[{source.name}] skipped on a first run, and its parser cannot build empty tables")
-                con.register("incoming", empty[spec.name])
-                con.execute(
-                    f"create table raw.{spec.name} as select *, null::varchar as source_file, null::varchar as source_url, "
-                    "null::timestamptz as fetched_at, null::varchar as source_sha256, null::varchar as source_mode, "
-                    "null::boolean as is_sample from incoming"
-                )
+                con.register("incoming", file_provenance(empty[spec.name], []))
+                con.execute(f"create table raw.{spec.name} as select * from incoming")
                 con.unregister("incoming")
             counts[spec.name] = con.execute(f"select count(*) from raw.{spec.name}").fetchall()[0][0]
             con.execute(
