@@ -229,6 +229,7 @@ def _failures(result) -> list[str]:
 def _published_summary(store) -> str:
     """What is published, read from inside the published file: the run that published it (with the
     table counts its report recorded at publish time) and the inputs of every raw table."""
+    from orchestration.alerts import summary_lines
     from orchestration.reports import table_counts_of
 
     paths = store.layout
@@ -241,6 +242,17 @@ def _published_summary(store) -> str:
                      + (f" (built on run {version['base_run_id']})" if version["base_run_id"] else ""))
         if report.get("accepted_change"):
             lines.append(f"  count bounds lifted for that run: {report['accepted_change']}")
+        changed = summary_lines(report.get("changes"))
+        if changed:
+            lines.append("Changes since the version it built on:")
+            lines.extend(changed)
+        # the alert is sent after the publish, so it is in the report beside the file, not inside it
+        beside = paths.run_reports / f"{version['run_id']}.json"
+        alert = (json.loads(beside.read_text()).get("alert") if beside.exists() else None) or {}
+        if alert.get("sent"):
+            lines.append(f"  alert sent to {alert['host']}")
+        elif alert.get("error"):
+            lines.append(f"  ALERT NOT DELIVERED ({alert['error']}); the publish stands")
     for name, count in counts.items():
         lines.append(f"  {name:<45} {count:>9,} rows")
     with store.read_published() as con:

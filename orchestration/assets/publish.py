@@ -5,6 +5,7 @@ from collections.abc import Iterable
 
 import dagster as dg
 
+from orchestration.alerts import detect_changes, notify, summary_lines
 from orchestration.assets.sources import WRITER_POOL
 from orchestration.reports import compose_report
 from orchestration.resources import WarehouseResource
@@ -27,12 +28,20 @@ def build_publish_asset(upstream: Iterable[dg.AssetKey]) -> dg.AssetsDefinition:
     def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         store = warehouse.store()
         store.ensure_build(context.run_id)
-        report = store.publish(context.run_id, compose_report(store, context.run_id, published=True))
+        changes = detect_changes(store, context.run_id)
+        report = store.publish(context.run_id, {**compose_report(store, context.run_id, published=True), "changes": changes})
+        # only once published: a failed POST is reported, never undoes the publish
+        report["alert"] = notify(changes, report)
         store.save_report(report)
         store.finish(context.run_id)
         path = store.layout.published
         counts = report["tables"]
         context.log.info(f"published {path} ({len(counts)} tables; the report is stored inside it)")
+        for line in summary_lines(changes):
+            context.log.info(line.strip())
+        alert = report["alert"]
+        if alert.get("error"):
+            context.log.warning(f"alert not delivered ({alert['error']}); the publish stands")
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(path)),
@@ -41,6 +50,8 @@ def build_publish_asset(upstream: Iterable[dg.AssetKey]) -> dg.AssetsDefinition:
                     {g["table"]: g["counts"] for g in report["gates"]}
                 ),
                 "run_report": dg.MetadataValue.path(str(store.layout.run_reports / f"{context.run_id}.json")),
+                "changes": dg.MetadataValue.json(changes),
+                "alert": dg.MetadataValue.json(alert),
             }
         )
 
