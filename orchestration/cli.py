@@ -112,6 +112,7 @@ def _run_refresh(names: list[str] | None, accept_change: str) -> int:
     from orchestration.progress import DbtNoiseFilter
     from orchestration.reports import record_failure
     from orchestration.resources import WarehouseResource
+    from orchestration.selection import refresh_selection
 
     os.environ.setdefault("WAREHOUSE_SOURCES", "bundled")
     store = layout_store()
@@ -119,9 +120,11 @@ def _run_refresh(names: list[str] | None, accept_change: str) -> int:
     job = definitions.defs.resolve_job_def(definitions.refresh_job.name)
     selection = None
     if names is not None:
-        graph = definitions.defs.resolve_asset_graph()
-        selected = _only_selection(graph, names, store.published_tables())
-        selection = sorted(selected, key=lambda k: k.to_user_string())
+        chosen = refresh_selection(names, store.published_tables())
+        if chosen.left_out:
+            print(f"  left out (they need {', '.join(chosen.missing_sources)}, never published here): "
+                  f"{', '.join(chosen.left_out)}", flush=True)
+        selection = chosen.keys
     with contextlib.redirect_stdout(DbtNoiseFilter(sys.stdout)):
         result = job.execute_in_process(
             instance=instance,
@@ -165,28 +168,6 @@ def _check_writable(home: Path) -> None:
         raise SettingsError(
             f"WAREHOUSE_HOME {home} is not writable ({exc.strerror or exc}); set WAREHOUSE_HOME to a folder you can write"
         ) from None
-
-
-def _only_selection(graph, names: list[str], published: set[str]) -> set:
-    """`--only`: the named sources, everything downstream of them, and what those need that no source
-    loads (seeds, calendars), so a mart that joins several sources is rebuilt whole from the
-    published tables of the others. What needs a source that was never published (a first run
-    with --only) is left out, and said so."""
-    import dagster as dg
-
-    from orchestration import definitions
-
-    source_raw = {key for assets in definitions.raw_assets for key in assets.keys}
-    downstream = dg.AssetSelection.groups(*names).downstream().resolve(graph)
-    refreshed = {key for key in source_raw if key in downstream}
-    never_loaded = {key for key in source_raw - refreshed if ".".join(key.path) not in published}
-    needed = dg.AssetSelection.assets(*downstream).upstream().resolve(graph) - source_raw
-    blocked = dg.AssetSelection.assets(*never_loaded).downstream().resolve(graph) if never_loaded else set()
-    left_out = sorted(k.to_user_string() for k in (downstream | needed) & blocked if k.path[0] == "marts")
-    if left_out:
-        missing = sorted({graph.get(k).group_name for k in never_loaded})
-        print(f"  left out (they need {', '.join(missing)}, never published here): {', '.join(left_out)}", flush=True)
-    return ((downstream | needed) - blocked) | {definitions.PUBLISHED_KEY}
 
 
 def _failures(result) -> list[str]:

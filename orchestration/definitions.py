@@ -5,6 +5,7 @@ import os
 
 import dagster as dg
 
+from orchestration import automation
 from orchestration.assets.dbt import dbt_resource, dbt_warehouse
 from orchestration.assets.event_study import EVENT_STUDY_KEY, rpt_event_study
 from orchestration.assets.publish import PUBLISHED_KEY, build_publish_asset
@@ -36,10 +37,12 @@ refresh_job = dg.define_asset_job(
     description="Fetch every source, build, gate and publish the warehouse.",
 )
 daily_refresh = dg.ScheduleDefinition(
+    name="refresh_warehouse_daily",
     job=refresh_job,
     cron_schedule="0 6 * * *",
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Every source, daily 06:00 UTC; off by default (the per-source schedules and the OFAC sensor cover it)",
 )
 
 
@@ -64,8 +67,8 @@ defs = dg.Definitions(
     assets=all_assets,
     asset_checks=gates,
     jobs=[refresh_job],
-    schedules=[daily_refresh],
-    sensors=[record_failed_refresh],
+    schedules=[daily_refresh, *automation.SCHEDULES],
+    sensors=[record_failed_refresh, *automation.SENSORS],
     resources=resources(),
     # one short line per step event and gate result, in the terminal and in the run's stdout
     loggers={"console": concise_console},
