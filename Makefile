@@ -14,7 +14,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: install manifest run refresh status rollback lint test dev clean
+.PHONY: install manifest run refresh status rollback sql lint test dev clean
 
 install: $(STAMP)
 
@@ -36,6 +36,10 @@ run: $(MANIFEST)
 
 status: $(STAMP)
 	$(BIN)/warehouse status
+
+# an SQL prompt on the published file, read-only
+sql: $(STAMP)
+	$(BIN)/warehouse sql
 
 rollback: $(STAMP)
 	$(BIN)/warehouse rollback $(RUN_ID)

@@ -60,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
                           help="the run whose version to restore (a unique prefix will do); default: the version "
                           "published before the current one")
     commands.add_parser("sources", help="list the sources and their files")
+    sql = commands.add_parser("sql", help="SQL on the published warehouse, read-only (a prompt, or one query)")
+    sql.add_argument("query", nargs="?", help="run this one statement and exit; without it, an interactive prompt")
     args = parser.parse_args(argv)
     try:
         if args.command == "refresh":
@@ -73,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             return status_command()
         if args.command == "rollback":
             return rollback_command(args.run_id)
+        if args.command == "sql":
+            return sql_command(args.query)
         return sources_command()
     except (SettingsError, SourceError, PublishError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -306,6 +310,62 @@ def _print_last_run(paths) -> None:
         print(f"Last run {report['run_id']} at {report['finished_at']}: {state}")
         if report.get("error"):
             print("  " + report["error"].replace("\n", "\n  "))
+
+
+def sql_command(query: str | None) -> int:
+    """Plain SQL on the published file, read-only. Each statement opens its own short connection,
+    so it always reads the latest published version and never holds the file between statements."""
+    import duckdb
+
+    store = layout_store()
+    path = store.layout.published
+    if not path.exists():
+        print(f"Nothing published yet under {store.layout.home}. Run `make run` or `warehouse refresh`.", file=sys.stderr)
+        return 1
+
+    def run(statement: str) -> bool:
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            relation = con.sql(statement)
+            if relation is None:
+                print("ok")
+            else:
+                relation.show(max_width=200, max_rows=60)
+            return True
+        except duckdb.Error as exc:
+            print(f"error: {str(exc).strip()}", file=sys.stderr)
+            return False
+        finally:
+            con.close()
+
+    if query is not None:
+        return 0 if run(query) else 1
+    import contextlib
+
+    with contextlib.suppress(ImportError):
+        import readline  # noqa: F401 (line editing and history at the prompt)
+    version = store.published_version()
+    print(f"{path} (read-only; version of run {version['run_id'] if version else '?'}). "
+          "End a statement with ';'. .tables lists the tables, .quit (or Ctrl-D) leaves.")
+    pending: list[str] = []
+    while True:
+        try:
+            line = input("...> " if pending else "sql> ")
+        except EOFError:
+            print()
+            return 0
+        command = line.strip()
+        if not pending and command in (".quit", ".exit"):
+            return 0
+        if not pending and command == ".tables":
+            run("select table_schema || '.' || table_name as table_name, table_type from information_schema.tables "
+                "where table_schema in ('raw', 'staging', 'history', 'marts') order by 1")
+            continue
+        if command:
+            pending.append(line)
+        if pending and command.endswith(";"):
+            run("\n".join(pending))
+            pending = []
 
 
 def sources_command() -> int:

@@ -6,6 +6,8 @@
     <home>/runs/<run_id>.json, <home>/last_run.json the run reports, published or not
     <home>/versions/<published_at>_<run_id>.duckdb the last WAREHOUSE_KEEP_VERSIONS published versions
                                                     (hard links: the current one costs no space)
+    <home>/parquet/<run_id>/<mart>.parquet          every mart of a kept version as Parquet, with _version.json;
+    <home>/parquet/current -> <run_id>              switched right after the DuckDB file, under the same lock
 
 The build starts as a byte copy of the published file, so history tables (designation changes,
 list versions) carry over and a `--only` refresh keeps every other source as last published. The
@@ -351,6 +353,7 @@ class Warehouse:
             con.execute("insert into meta.published_runs values (?, ?, ?, ?)",
                         [run_id, published_at, base, json.dumps(stored, default=str)])
             con.execute("checkpoint")
+            parquet = self._export_parquet(con, run_id, published_at)
         finally:
             con.close()
         if not any(name.split(".")[0] in ("raw", "marts") for name in counts):
@@ -372,9 +375,47 @@ class Warehouse:
                 self._keep_version(current)
             os.replace(build, staged)  # same filesystem: a rename, not a copy
             os.replace(staged, self.layout.published)
+            self._switch_parquet(parquet, run_id)
             self._keep_version({"run_id": run_id, "published_at": published_at})
             self._prune_versions(run_id)
         return stored
+
+    # -- Parquet -------------------------------------------------------------------------
+    @property
+    def parquet_dir(self) -> Path:
+        return self.layout.home / "parquet"
+
+    def _export_parquet(self, con: duckdb.DuckDBPyConnection, run_id: str, published_at: datetime) -> Path:
+        """Every mart as Parquet, written into the build's folder (moved into place by the publish)."""
+        folder = self.build_dir(run_id) / "parquet"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        marts = [t for (t,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' "
+            "and table_type = 'BASE TABLE' order by 1").fetchall()]
+        for table in marts:
+            con.execute(f"copy marts.{table} to '{folder / (table + '.parquet')}' (format parquet, compression zstd)")
+        (folder / "_version.json").write_text(json.dumps(
+            {"run_id": run_id, "published_at": published_at.isoformat(), "tables": marts,
+             "warehouse": str(self.layout.published)}, indent=2))
+        return folder
+
+    def _switch_parquet(self, folder: Path, run_id: str) -> None:
+        """parquet/<run_id>/ holds the version's set; parquet/current, a symlink, is switched to it
+        with one rename, right after the DuckDB file, under the same lock."""
+        self.parquet_dir.mkdir(parents=True, exist_ok=True)
+        target = self.parquet_dir / run_id
+        if not target.exists():
+            os.replace(folder, target)
+        link = self.parquet_dir / f".current-{os.getpid()}"
+        link.unlink(missing_ok=True)
+        link.symlink_to(run_id, target_is_directory=True)
+        os.replace(link, self.parquet_dir / "current")
+
+    def parquet_version(self) -> str | None:
+        """The run id of the Parquet set parquet/current points at, or None."""
+        current = self.parquet_dir / "current"
+        return os.readlink(current) if current.is_symlink() else None
 
     # -- versions ------------------------------------------------------------------------
     @property
@@ -404,6 +445,11 @@ class Warehouse:
         for version in kept[:-keep] if len(kept) > keep else []:
             if version["run_id"] != current_run:
                 version["path"].unlink(missing_ok=True)
+        # a Parquet set is kept as long as its version is (the current one always)
+        wanted = {v["run_id"] for v in self.versions()} | {current_run}
+        for folder in self.parquet_dir.iterdir() if self.parquet_dir.exists() else []:
+            if folder.is_dir() and not folder.is_symlink() and folder.name not in wanted:
+                shutil.rmtree(folder, ignore_errors=True)
 
     def versions(self) -> list[dict]:
         """The kept published versions, oldest first: run_id, published_at, path."""
@@ -448,6 +494,10 @@ class Warehouse:
                 shutil.copyfile(target["path"], staged)
                 restored = self._version_in(staged)
                 os.replace(staged, self.layout.published)
+                if (self.parquet_dir / target["run_id"]).is_dir():
+                    self._switch_parquet(self.parquet_dir / target["run_id"], target["run_id"])
+                else:  # a version from before Parquet sets were kept: no set matches it, so none is current
+                    (self.parquet_dir / "current").unlink(missing_ok=True)
             event = {"rolled_back_at": utcnow().isoformat(), "from_run_id": current["run_id"],
                      "to_run_id": target["run_id"]}
             with open(self.layout.home / "rollbacks.jsonl", "a") as log:

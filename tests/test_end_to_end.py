@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import duckdb
 import pytest
 
 from orchestration.cli import main
+from tests.conftest import REPO, sha256_of
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +147,36 @@ def test_run_report_and_status(built, capsys, monkeypatch):
     assert f"Published by run {report['run_id']}" in out and "SDN.CSV" in out
     # nothing but the published file and reports remains of the build
     assert not [p for p in (home / "builds").iterdir() if p.is_dir() and p.name != "failed-latest"]
+
+
+def test_every_mart_is_published_as_parquet_of_the_same_version(built):
+    home, _ = built
+    current = home / "parquet" / "current"
+    version = json.loads((current / "_version.json").read_text())
+    assert version["run_id"] == json.loads((home / "published_run.json").read_text())["run_id"]
+    marts = [t for (t,) in query(home, "select table_name from information_schema.tables where table_schema = 'marts' "
+                                       "and table_type = 'BASE TABLE' order by 1")]
+    assert version["tables"] == marts and len(marts) >= 14
+    for table in marts:
+        assert query(home, f"select count(*) from '{current / (table + '.parquet')}'") == \
+            query(home, f"select count(*) from marts.{table}"), table
+    assert query(home, f"select count(*) from '{current / 'dim_sanctioned_entity.parquet'}' where iraq_nexus") == \
+        query(home, "select count(*) from marts.dim_sanctioned_entity where iraq_nexus")
+
+
+def test_sql_prompt_reads_the_published_file_read_only(built):
+    home, _ = built
+    before = sha256_of(home / "warehouse.duckdb")
+    session = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "sql"], cwd=REPO, capture_output=True, text=True, timeout=120,
+        input="select count(*) as entities,\n count(*) filter (where iraq_nexus) as iraq from marts.dim_sanctioned_entity;\n"
+              "drop table marts.dim_sanctioned_entity;\n.quit\n",
+        env={**os.environ, "WAREHOUSE_HOME": str(home)},
+    )
+    assert session.returncode == 0, session.stderr
+    assert "read-only" in session.stdout and "│       51 │" in session.stdout
+    assert "Cannot execute statement of type \"DROP\"" in session.stderr and "read-only mode" in session.stderr
+    assert sha256_of(home / "warehouse.duckdb") == before
+    one = subprocess.run([sys.executable, "-m", "orchestration.cli", "sql", "select count(*) from marts.fct_iraqi_bank_restrictions"],
+                         cwd=REPO, capture_output=True, text=True, timeout=120, env={**os.environ, "WAREHOUSE_HOME": str(home)})
+    assert one.returncode == 0 and "39" in one.stdout, one.stderr

@@ -202,6 +202,13 @@ def test_versions_are_kept_and_a_rollback_is_atomic(store, monkeypatch, capsys):
     assert store.published_run_id() == "run-2"
 
     # the command: a prefix of a kept run id; a run that builds next starts from the rolled-back version
+    # the Parquet set followed the rollback: parquet/current is run-2's, whole
+    assert store.parquet_version() == "run-2"
+    current = store.parquet_dir / "current"
+    assert json.loads((current / "_version.json").read_text())["run_id"] == "run-2"
+    assert query(store.layout.published, f"select count(*) from '{current / 'versions.parquet'}'") == [(3,)]
+    assert sorted(p.name for p in store.parquet_dir.iterdir()) == ["current", "run-1", "run-2", "run-3"]  # pruned with the versions
+
     assert main_in(store, ["rollback", "run-3"]) == 0
     assert "now the version of run run-3" in capsys.readouterr().out
     assert main_in(store, ["status"]) == 0
