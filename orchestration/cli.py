@@ -216,6 +216,7 @@ def _published_summary(store) -> str:
     table counts its report recorded at publish time) and the inputs of every raw table."""
     from orchestration.alerts import summary_lines
     from orchestration.reports import table_counts_of
+    from orchestration.warehouse import BASE_COUNTS_TABLE, tables_in
 
     paths = store.layout
     version = store.published_version()
@@ -238,12 +239,17 @@ def _published_summary(store) -> str:
             lines.append(f"  alert sent to {alert['host']}")
         elif alert.get("error"):
             lines.append(f"  ALERT NOT DELIVERED ({alert['error']}); the publish stands")
-    for name, count in counts.items():
-        lines.append(f"  {name:<45} {count:>9,} rows")
     with store.read_published() as con:
         loads = con.execute(
             "select source, table_name, source_mode, is_sample, files from meta.source_loads order by table_name"
         ).fetchall()
+        # the counts of the version this one was built on, recorded in its build: the change per table
+        before = dict(con.execute(f"select table_name, row_count from {BASE_COUNTS_TABLE}").fetchall()) \
+            if BASE_COUNTS_TABLE in tables_in(con) else {}
+    for name, count in counts.items():
+        change = "" if not before else ("  (new)" if name not in before else
+                                        f"  ({count - before[name]:+,})" if count != before[name] else "")
+        lines.append(f"  {name:<45} {count:>9,} rows{change}")
     lines.append("Inputs:")
     for _source, table, mode, is_sample, files in loads:
         files = json.loads(files)
