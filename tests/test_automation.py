@@ -17,6 +17,7 @@ from orchestration.automation import (
 )
 from orchestration.errors import FormatError
 from orchestration.resources import WarehouseResource
+from orchestration.sources.ofac import EASTERN
 from tests.conftest import SAMPLE_OFAC
 from tests.http_fixture import Reply
 
@@ -29,7 +30,7 @@ def live(http_server, tmp_path, monkeypatch, dbt_manifest):
     """A live-mode warehouse resource whose OFAC service is the local server; returns (resource, script)."""
     monkeypatch.setenv("WAREHOUSE_OFAC_BASE_URL", http_server.url(EXPORTS))
     resource = WarehouseResource(home=str(tmp_path / "home"), sources="live")
-    year = datetime.now(UTC).year  # the history of the current (US Eastern) year; the same year here
+    year = datetime.now(EASTERN).year  # the history of the current US Eastern year, as the sensor asks
 
     def script(*replies: Reply) -> None:
         http_server.script(f"/changes/history/{year}", *replies)
