@@ -14,7 +14,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: install manifest run refresh status rollback sql lint test dev clean
+.PHONY: install manifest run refresh status rollback sql docs lint test dev clean
 
 install: $(STAMP)
 
@@ -40,6 +40,10 @@ status: $(STAMP)
 # an SQL prompt on the published file, read-only
 sql: $(STAMP)
 	$(BIN)/warehouse sql
+
+# dbt docs of the published version (lineage, column descriptions), generated and served locally
+docs: $(MANIFEST)
+	$(BIN)/warehouse docs --serve
 
 rollback: $(STAMP)
 	$(BIN)/warehouse rollback $(RUN_ID)

@@ -60,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
                           help="the run whose version to restore (a unique prefix will do); default: the version "
                           "published before the current one")
     commands.add_parser("sources", help="list the sources and their files")
+    docs = commands.add_parser("docs", help="dbt docs (lineage, column descriptions, catalog) of the published version")
+    docs.add_argument("--serve", action="store_true", help="then serve them on http://127.0.0.1:PORT")
+    docs.add_argument("--port", type=int, default=8580)
     sql = commands.add_parser("sql", help="SQL on the published warehouse, read-only (a prompt, or one query)")
     sql.add_argument("query", nargs="?", help="run this one statement and exit; without it, an interactive prompt")
     args = parser.parse_args(argv)
@@ -77,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
             return rollback_command(args.run_id)
         if args.command == "sql":
             return sql_command(args.query)
+        if args.command == "docs":
+            return docs_command(args.serve, args.port)
         return sources_command()
     except (SettingsError, SourceError, PublishError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -372,6 +377,39 @@ def sql_command(query: str | None) -> int:
         if pending and command.endswith(";"):
             run("\n".join(pending))
             pending = []
+
+
+def docs_command(serve: bool, port: int) -> int:
+    """`dbt docs generate` on a copy of the published file (dbt opens its database for writing; the
+    published file never is), into WAREHOUSE_HOME/docs: static_index.html opens from disk."""
+    import shutil
+    import subprocess
+
+    from orchestration.settings import DBT_PROJECT_DIR
+
+    store = layout_store()
+    if not store.layout.published.exists():
+        print(f"Nothing published yet under {store.layout.home}. Run `make run` or `warehouse refresh`.", file=sys.stderr)
+        return 1
+    dbt = str(Path(sys.executable).parent / "dbt")
+    target = store.layout.home / "docs"
+    common = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target)]
+    with tempfile.TemporaryDirectory(prefix="warehouse-docs-") as tmp:
+        copy = Path(tmp) / "warehouse.duckdb"  # the same file name: the same catalog name as the published file
+        shutil.copyfile(store.layout.published, copy)
+        done = subprocess.run([dbt, "docs", "generate", "--static", "--quiet", *common,
+                               "--vars", json.dumps({"warehouse_db": str(copy)})], check=False)
+    if done.returncode != 0:
+        print("error: dbt docs generate failed (its output is above)", file=sys.stderr)
+        return 1
+    version = store.published_version()
+    print(f"dbt docs of the version of run {version['run_id'] if version else '?'}: {target / 'static_index.html'} "
+          "(opens from disk, no server needed)")
+    if serve:
+        print(f"serving them on http://127.0.0.1:{port} (Ctrl-C stops)", flush=True)
+        return subprocess.run([dbt, "docs", "serve", *common, "--host", "127.0.0.1", "--port", str(port), "--no-browser"],
+                              check=False).returncode
+    return 0
 
 
 def sources_command() -> int:

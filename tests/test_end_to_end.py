@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -180,3 +181,21 @@ def test_sql_prompt_reads_the_published_file_read_only(built):
     one = subprocess.run([sys.executable, "-m", "orchestration.cli", "sql", "select count(*) from marts.fct_iraqi_bank_restrictions"],
                          cwd=REPO, capture_output=True, text=True, timeout=120, env={**os.environ, "WAREHOUSE_HOME": str(home)})
     assert one.returncode == 0 and "39" in one.stdout, one.stderr
+
+
+def test_dbt_docs_of_the_published_version_open_from_disk(built, tmp_path):
+    home, _ = built
+    before = sha256_of(home / "warehouse.duckdb")
+    copy = tmp_path / "home"
+    shutil.copytree(home, copy, symlinks=True)  # docs are written into the home: keep the shared one as it is
+    done = subprocess.run([sys.executable, "-m", "orchestration.cli", "docs"], cwd=REPO, capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "WAREHOUSE_HOME": str(copy)})
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert f"{copy / 'docs' / 'static_index.html'} (opens from disk" in done.stdout
+    catalog = json.loads((copy / "docs" / "catalog.json").read_text())["nodes"]
+    pressure = catalog["model.iraq_iran_sanctions.fct_sanctions_pressure_monthly"]
+    assert pressure["metadata"]["schema"] == "marts" and "pressure_index" in pressure["columns"]
+    manifest = json.loads((copy / "docs" / "manifest.json").read_text())["nodes"]
+    assert manifest["model.iraq_iran_sanctions.fct_sanctions_pressure_monthly"]["description"].startswith("How hard the US pressed Iraq")
+    assert (copy / "docs" / "static_index.html").stat().st_size > 1_000_000
+    assert sha256_of(copy / "warehouse.duckdb") == before  # generated from a copy: the published file untouched
