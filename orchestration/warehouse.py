@@ -8,6 +8,8 @@
                                                     (hard links: the current one costs no space)
     <home>/parquet/<run_id>/<mart>.parquet          every mart of a kept version as Parquet, with _version.json;
     <home>/parquet/current -> <run_id>              switched right after the DuckDB file, under the same lock
+    <home>/report/<run_id>/index.html, *.png        a kept version's charts and static HTML report (orchestration/charts.py);
+    <home>/report/current -> <run_id>               switched with parquet/current, followed by a rollback
 
 The build starts as a byte copy of the published file, so history tables (designation changes,
 list versions) carry over and a `--only` refresh keeps every other source as last published. The
@@ -347,9 +349,11 @@ class Warehouse:
             con.execute(PUBLISHED_RUNS_DDL)
             con.execute(PUBLISHED_RUNS_UPGRADE)
             counts = table_counts(con)
+            charts = self._render_report(con, run_id, published_at)
             stored = {**(report or {}), "run_id": run_id, "published": True, "error": None,
                       "published_at": published_at.isoformat(), "finished_at": published_at.isoformat(),
-                      "base_run_id": base, "warehouse": str(self.layout.published), "tables": counts}
+                      "base_run_id": base, "warehouse": str(self.layout.published), "tables": counts,
+                      "charts": charts}
             con.execute("insert into meta.published_runs values (?, ?, ?, ?)",
                         [run_id, published_at, base, json.dumps(stored, default=str)])
             con.execute("checkpoint")
@@ -375,7 +379,8 @@ class Warehouse:
                 self._keep_version(current)
             os.replace(build, staged)  # same filesystem: a rename, not a copy
             os.replace(staged, self.layout.published)
-            self._switch_parquet(parquet, run_id)
+            self._switch_current(self.parquet_dir, parquet, run_id)
+            self._switch_current(self.report_dir, self.build_dir(run_id) / "report", run_id)
             self._keep_version({"run_id": run_id, "published_at": published_at})
             self._prune_versions(run_id)
         return stored
@@ -400,21 +405,43 @@ class Warehouse:
              "warehouse": str(self.layout.published)}, indent=2))
         return folder
 
-    def _switch_parquet(self, folder: Path, run_id: str) -> None:
-        """parquet/<run_id>/ holds the version's set; parquet/current, a symlink, is switched to it
-        with one rename, right after the DuckDB file, under the same lock."""
-        self.parquet_dir.mkdir(parents=True, exist_ok=True)
-        target = self.parquet_dir / run_id
+    def _switch_current(self, root: Path, folder: Path, run_id: str) -> None:
+        """<root>/<run_id>/ holds a version's files (its Parquet set, its report), moved there from
+        `folder` in the build; <root>/current, a symlink, is switched to it with one rename, right after
+        the DuckDB file, under the same lock."""
+        root.mkdir(parents=True, exist_ok=True)
+        target = root / run_id
         if not target.exists():
             os.replace(folder, target)
-        link = self.parquet_dir / f".current-{os.getpid()}"
+        link = root / f".current-{os.getpid()}"
         link.unlink(missing_ok=True)
         link.symlink_to(run_id, target_is_directory=True)
-        os.replace(link, self.parquet_dir / "current")
+        os.replace(link, root / "current")
 
     def parquet_version(self) -> str | None:
         """The run id of the Parquet set parquet/current points at, or None."""
         current = self.parquet_dir / "current"
+        return os.readlink(current) if current.is_symlink() else None
+
+    # -- charts and report -----------------------------------------------------------------
+    @property
+    def report_dir(self) -> Path:
+        return self.layout.home / "report"
+
+    def _render_report(self, con: duckdb.DuckDBPyConnection, run_id: str, published_at: datetime) -> list[dict]:
+        """The version's charts and index.html, written into the build's folder (moved into place by
+        the publish). Returns per chart its file, title and whether it had data, for the run report."""
+        from orchestration.charts import render_report  # matplotlib is loaded only to publish
+
+        folder = self.build_dir(run_id) / "report"
+        shutil.rmtree(folder, ignore_errors=True)
+        rendered = render_report(con, folder, run_id=run_id, published_at=published_at)
+        return [{key: chart[key] for key in ("file", "title", "has_data", "note", "is_sample")}
+                for chart in rendered["charts"]]
+
+    def report_version(self) -> str | None:
+        """The run id of the report report/current points at, or None."""
+        current = self.report_dir / "current"
         return os.readlink(current) if current.is_symlink() else None
 
     # -- versions ------------------------------------------------------------------------
@@ -445,11 +472,12 @@ class Warehouse:
         for version in kept[:-keep] if len(kept) > keep else []:
             if version["run_id"] != current_run:
                 version["path"].unlink(missing_ok=True)
-        # a Parquet set is kept as long as its version is (the current one always)
+        # a Parquet set and a report are kept as long as their version is (the current one always)
         wanted = {v["run_id"] for v in self.versions()} | {current_run}
-        for folder in self.parquet_dir.iterdir() if self.parquet_dir.exists() else []:
-            if folder.is_dir() and not folder.is_symlink() and folder.name not in wanted:
-                shutil.rmtree(folder, ignore_errors=True)
+        for root in (self.parquet_dir, self.report_dir):
+            for folder in root.iterdir() if root.exists() else []:
+                if folder.is_dir() and not folder.is_symlink() and folder.name not in wanted:
+                    shutil.rmtree(folder, ignore_errors=True)
 
     def versions(self) -> list[dict]:
         """The kept published versions, oldest first: run_id, published_at, path."""
@@ -494,10 +522,11 @@ class Warehouse:
                 shutil.copyfile(target["path"], staged)
                 restored = self._version_in(staged)
                 os.replace(staged, self.layout.published)
-                if (self.parquet_dir / target["run_id"]).is_dir():
-                    self._switch_parquet(self.parquet_dir / target["run_id"], target["run_id"])
-                else:  # a version from before Parquet sets were kept: no set matches it, so none is current
-                    (self.parquet_dir / "current").unlink(missing_ok=True)
+                for root in (self.parquet_dir, self.report_dir):
+                    if (root / target["run_id"]).is_dir():
+                        self._switch_current(root, root / target["run_id"], target["run_id"])
+                    else:  # a version from before Parquet sets (or reports) were kept: none matches it, so none is current
+                        (root / "current").unlink(missing_ok=True)
             event = {"rolled_back_at": utcnow().isoformat(), "from_run_id": current["run_id"],
                      "to_run_id": target["run_id"]}
             with open(self.layout.home / "rollbacks.jsonl", "a") as log:

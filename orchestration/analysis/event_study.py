@@ -32,6 +32,16 @@ DRAWS = 2000
 SEED = 20250204  # fixed, so a rebuild gives the same intervals
 MIN_MONTHS = 2  # per side
 
+# The key events: NSPM-2 (the curated presidential action), the waiver's lapse, every bank-ban wave
+# (also the events the report's pressure and compliance chart marks).
+KEY_EVENTS_SQL = """
+    select event_type, event_date, title
+    from marts.fct_sanctions_events
+    where (event_type = 'presidential_action' and source = 'sanctions_events')
+       or event_type in ('waiver_lapsed', 'bank_ban')
+    order by event_date, event_type
+"""
+
 OUTCOMES = (
     "compliance_index",
     "new_institutions_barred",

@@ -3,21 +3,12 @@
 import dagster as dg
 import pandas as pd
 
-from orchestration.analysis.event_study import DRAWS, WINDOWS, KeyEvent, run_event_study
+from orchestration.analysis.event_study import DRAWS, KEY_EVENTS_SQL, WINDOWS, KeyEvent, run_event_study
 from orchestration.assets.sources import WRITER_POOL
 from orchestration.resources import WarehouseResource
 
 EVENT_STUDY_KEY = dg.AssetKey(["marts", "rpt_event_study"])
 UPSTREAM = (dg.AssetKey(["marts", "fct_iraq_compliance_monthly"]), dg.AssetKey(["marts", "fct_sanctions_events"]))
-
-# The key events: NSPM-2 (the curated presidential action), the waiver's lapse, every bank-ban wave.
-KEY_EVENTS_SQL = """
-    select event_type, event_date, title
-    from marts.fct_sanctions_events
-    where (event_type = 'presidential_action' and source = 'sanctions_events')
-       or event_type in ('waiver_lapsed', 'bank_ban')
-    order by event_date, event_type
-"""
 
 
 @dg.asset(

@@ -1,7 +1,8 @@
 """The publish step: runs last, only when every upstream asset and blocking check passed."""
 
-
+import base64
 from collections.abc import Iterable
+from pathlib import Path
 
 import dagster as dg
 
@@ -22,7 +23,8 @@ def build_publish_asset(upstream: Iterable[dg.AssetKey]) -> dg.AssetsDefinition:
         kinds={"duckdb"},
         description=(
             "Atomically replaces WAREHOUSE_HOME/warehouse.duckdb with this run's build once every "
-            "blocking check passed, and writes the run report beside it."
+            "blocking check passed, with its Parquet set and its charts and HTML report "
+            "(WAREHOUSE_HOME/report/current/index.html), and writes the run report beside it."
         ),
     )
     def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -30,6 +32,8 @@ def build_publish_asset(upstream: Iterable[dg.AssetKey]) -> dg.AssetsDefinition:
         store.ensure_build(context.run_id)
         changes = detect_changes(store, context.run_id)
         report = store.publish(context.run_id, {**compose_report(store, context.run_id, published=True), "changes": changes})
+        html = store.report_dir / context.run_id / "index.html"
+        charts = charts_markdown(html.parent, report["charts"])  # read while this run still holds the writer lock
         # only once published: a failed POST is reported, never undoes the publish
         report["alert"] = notify(changes, report)
         store.save_report(report)
@@ -39,6 +43,7 @@ def build_publish_asset(upstream: Iterable[dg.AssetKey]) -> dg.AssetsDefinition:
         context.log.info(f"published {path} ({len(counts)} tables; the report is stored inside it)")
         for line in summary_lines(changes):
             context.log.info(line.strip())
+        context.log.info(f"charts and report: {html}")
         alert = report["alert"]
         if alert.get("error"):
             context.log.warning(f"alert not delivered ({alert['error']}); the publish stands")
@@ -52,7 +57,20 @@ def build_publish_asset(upstream: Iterable[dg.AssetKey]) -> dg.AssetsDefinition:
                 "run_report": dg.MetadataValue.path(str(store.layout.run_reports / f"{context.run_id}.json")),
                 "changes": dg.MetadataValue.json(changes),
                 "alert": dg.MetadataValue.json(alert),
+                "report": dg.MetadataValue.path(str(html)),
+                "charts": dg.MetadataValue.md(charts),
             }
         )
 
     return published_warehouse
+
+
+def charts_markdown(folder: Path, charts: list[dict]) -> str:
+    """Every chart embedded as a data-URI image (the UI's Markdown renders `data:` images), each
+    under its title, with the reason when it had no data."""
+    parts = []
+    for chart in charts:
+        encoded = base64.b64encode((folder / chart["file"]).read_bytes()).decode("ascii")
+        empty = f"\n\n**No data:** {chart['note']}" if not chart["has_data"] else ""
+        parts.append(f"### {chart['title']}{empty}\n\n![{chart['title']}](data:image/png;base64,{encoded})")
+    return "\n\n".join(parts)
