@@ -20,10 +20,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+import requests
 
 from orchestration import http_client
 from orchestration.errors import NotFound
-from orchestration.resources import WarehouseResource
+from orchestration.resources import HttpResource, WarehouseResource
 from orchestration.settings import LIVE
 from orchestration.sources.ofac import EASTERN, HISTORY, OFAC, read_publications
 
@@ -31,21 +32,22 @@ JOB = "refresh_warehouse"
 TRADE_AND_OIL = ["imf", "comtrade", "jodi", "eia"]
 
 
-def _request(names: list[str], warehouse: WarehouseResource, run_key: str | None, tags: dict[str, str]) -> dg.RunRequest:
+def _request(names: list[str], warehouse: WarehouseResource, run_key: str | None, trigger: str,
+             tags: dict[str, str]) -> dg.RunRequest:
     from orchestration.selection import refresh_selection
 
     chosen = refresh_selection(names, warehouse.store().published_tables())
     return dg.RunRequest(run_key=run_key, asset_selection=chosen.keys,
-                         tags={"trigger": tags.pop("trigger"), "sources": ",".join(names), **tags})
+                         tags={"trigger": trigger, "sources": ",".join(names), **tags})
 
 
-def latest_publication(history_url: str) -> tuple[int, datetime] | None:
+def latest_publication(history_url: str, session: requests.Session | None = None) -> tuple[int, datetime] | None:
     """(id, UTC time) of the newest publication in OFAC's history answer at `history_url`; None when
     the year has no history yet (HTTP 404). Either answer shape; anything else fails naming the cause."""
     with tempfile.TemporaryDirectory(prefix="ofac-history-") as tmp:
         path = Path(tmp) / "history.json"
         try:
-            http_client.download(http_client.make_session(), OFAC.name, history_url, path)
+            http_client.download(session or http_client.make_session(), OFAC.name, history_url, path)
         except NotFound:
             return None
         publications = read_publications(path, f"history answer of {history_url}")
@@ -63,13 +65,13 @@ def latest_publication(history_url: str) -> tuple[int, datetime] | None:
     description="Polls OFAC's publication history (live mode) and starts an OFAC refresh for each new "
     "publication; cursor = the last publication id seen",
 )
-def ofac_new_publication(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
+def ofac_new_publication(context: dg.SensorEvaluationContext, warehouse: WarehouseResource, http: HttpResource):
     if warehouse.mode().kind != LIVE:
         return dg.SkipReason(f"WAREHOUSE_SOURCES is {warehouse.mode().describe()}, not live: there is no "
                              "publication history to poll")
     year = datetime.now(EASTERN).year
     url = OFAC.url_of(HISTORY).format(year=year)
-    latest = latest_publication(url)  # a malformed answer raises: the tick fails, loudly, in the UI
+    latest = latest_publication(url, http.session())  # a malformed answer raises: the tick fails, loudly, in the UI
     if latest is None:
         return dg.SkipReason(f"OFAC's publication history for {year} lists no publication yet")
     publication_id, published_at = latest
@@ -77,8 +79,8 @@ def ofac_new_publication(context: dg.SensorEvaluationContext, warehouse: Warehou
     if seen is not None and publication_id <= seen:
         return dg.SkipReason(f"no OFAC publication after {seen} (latest {publication_id}, {published_at:%Y-%m-%d %H:%M} UTC)")
     context.update_cursor(str(publication_id))
-    return _request(["ofac"], warehouse, f"ofac-publication-{publication_id}",
-                    {"trigger": "ofac_new_publication", "ofac/publication_id": str(publication_id),
+    return _request(["ofac"], warehouse, f"ofac-publication-{publication_id}", "ofac_new_publication",
+                    {"ofac/publication_id": str(publication_id),
                      "ofac/published_at": published_at.isoformat()})
 
 
@@ -87,7 +89,7 @@ def _source_schedule(name: str, cron: str, sources: list[str], description: str)
                  default_status=dg.DefaultScheduleStatus.RUNNING, description=description)
     def _schedule(context: dg.ScheduleEvaluationContext, warehouse: WarehouseResource):
         when = (context.scheduled_execution_time or datetime.now(UTC)).astimezone(UTC)
-        return _request(sources, warehouse, None, {"trigger": name, "scheduled_for": when.isoformat()})
+        return _request(sources, warehouse, None, name, {"scheduled_for": when.isoformat()})
 
     return _schedule
 

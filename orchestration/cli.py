@@ -60,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
                           help="the run whose version to restore (a unique prefix will do); default: the version "
                           "published before the current one")
     commands.add_parser("sources", help="list the sources and their files")
+    commands.add_parser("freshness", help="how long ago each source was last loaded, against its limit; "
+                        "exits 1 when one is stale")
     docs = commands.add_parser("docs", help="dbt docs (lineage, column descriptions, catalog) of the published version")
     docs.add_argument("--serve", action="store_true", help="then serve them on http://127.0.0.1:PORT")
     docs.add_argument("--port", type=int, default=8580)
@@ -82,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
             return sql_command(args.query)
         if args.command == "docs":
             return docs_command(args.serve, args.port)
+        if args.command == "freshness":
+            return freshness_command()
         return sources_command()
     except (SettingsError, SourceError, PublishError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -271,6 +275,11 @@ def _published_summary(store) -> str:
         ".sql('select * from marts.dim_sanctioned_entity where iraq_nexus limit 10'))\""
     )
     lines.append(f"Run report: inside the file (meta.published_runs.report), copied to {paths.home / 'published_run.json'}")
+    if (store.parquet_dir / "current").is_dir():
+        lines.append(f"Parquet (every mart): {store.parquet_dir / 'current'}/<mart>.parquet")
+    html = store.report_dir / "current" / "index.html"
+    if html.exists():
+        lines.append(f"Charts and report (opens from disk): {html}")
     return "\n".join(lines)
 
 
@@ -409,6 +418,29 @@ def docs_command(serve: bool, port: int) -> int:
         print(f"serving them on http://127.0.0.1:{port} (Ctrl-C stops)", flush=True)
         return subprocess.run([dbt, "docs", "serve", *common, "--host", "127.0.0.1", "--port", str(port), "--no-browser"],
                               check=False).returncode
+    return 0
+
+
+def freshness_command() -> int:
+    from orchestration.freshness import source_freshness
+
+    store = layout_store()
+    found = source_freshness(store)
+    if not found:
+        print(f"Nothing published yet under {store.layout.home}: every source is stale. Run `warehouse refresh`.",
+              file=sys.stderr)
+        return 1
+    print(f"Freshness of {store.layout.published} (last load of each source, skipped loads not counted):")
+    for row in found:
+        flag = "STALE" if row["stale"] else "ok"
+        sample = " (bundled SAMPLE)" if row["is_sample"] else ""
+        when = _when(row["loaded_at"]) if row["loaded_at"] else "-"
+        print(f"  {row['source']:<17} {flag:<5} last loaded {when:<20} {row['age']:>12} (limit {row['max_age']}){sample}")
+    stale = [row["source"] for row in found if row["stale"]]
+    if stale:
+        print(f"error: stale beyond their limit: {', '.join(stale)}; refresh them "
+              f"(`warehouse refresh --only {','.join(stale)}`) or see why their schedule failed", file=sys.stderr)
+        return 1
     return 0
 
 

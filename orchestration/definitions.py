@@ -10,10 +10,11 @@ from orchestration.assets.dbt import dbt_resource, dbt_warehouse
 from orchestration.assets.event_study import EVENT_STUDY_KEY, rpt_event_study
 from orchestration.assets.publish import PUBLISHED_KEY, build_publish_asset
 from orchestration.assets.sources import build_source_assets
+from orchestration.freshness import FRESHNESS_CHECKS, NOT_IN_REFRESH, freshness_sensor
 from orchestration.gates.checks import gx_checks, nexus_counts
 from orchestration.progress import concise_console
 from orchestration.reports import record_failure
-from orchestration.resources import WarehouseResource
+from orchestration.resources import HttpResource, WarehouseResource
 from orchestration.sources import SOURCES
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -33,8 +34,9 @@ all_assets = [*raw_assets, dbt_warehouse, rpt_event_study, published_warehouse]
 # asset selection for --only), `dagster job execute`, the UI, the schedule and sensors.
 refresh_job = dg.define_asset_job(
     "refresh_warehouse",
-    selection=dg.AssetSelection.all(),
-    description="Fetch every source, build, gate and publish the warehouse.",
+    selection=dg.AssetSelection.all() - NOT_IN_REFRESH,
+    description="Fetch every source, build, gate and publish the warehouse (freshness checks run apart, "
+    "from their sensor).",
 )
 daily_refresh = dg.ScheduleDefinition(
     name="refresh_warehouse_daily",
@@ -59,16 +61,17 @@ def record_failed_refresh(context: dg.RunFailureSensorContext, warehouse: Wareho
 def resources() -> dict:
     return {
         "warehouse": WarehouseResource.from_env(),
+        "http": HttpResource.from_env(),
         "dbt": dbt_resource(),
     }
 
 
 defs = dg.Definitions(
     assets=all_assets,
-    asset_checks=gates,
+    asset_checks=[*gates, *FRESHNESS_CHECKS],
     jobs=[refresh_job],
     schedules=[daily_refresh, *automation.SCHEDULES],
-    sensors=[record_failed_refresh, *automation.SENSORS],
+    sensors=[record_failed_refresh, *automation.SENSORS, freshness_sensor],
     resources=resources(),
     # one short line per step event and gate result, in the terminal and in the run's stdout
     loggers={"console": concise_console},

@@ -17,6 +17,12 @@ class FetchError(SourceError):
     """The publisher (or the local directory) did not deliver the file."""
 
 
+class TransientFetchError(FetchError):
+    """A fault that may pass: HTTP 429 or 5xx after the session's own retries, a time-out, a refused
+    or dropped connection, a truncated body. The only faults a source step is retried for; an access
+    refusal (401/403), a 404, another 4xx or a format error is never retried."""
+
+
 class AccessDenied(FetchError):
     """The publisher refused access (HTTP 401/403, e.g. a bot challenge): never worked around."""
 

@@ -9,7 +9,6 @@ in Python memory.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from requests.adapters import HTTPAdapter
 from urllib3 import exceptions as urllib3_exceptions
 from urllib3.util.retry import Retry
 
-from orchestration.errors import AccessDenied, FetchError, NotFound
+from orchestration.errors import AccessDenied, FetchError, NotFound, TransientFetchError
 
 USER_AGENT = (
     "iraq-iran-sanctions-warehouse/0.1 (open-source research warehouse; "
@@ -42,17 +41,6 @@ class HttpSettings:
     backoff_factor: float = 2.0
     backoff_max: float = 120.0
 
-    @classmethod
-    def from_env(cls) -> HttpSettings:
-        env = os.environ
-        return cls(
-            connect_timeout=float(env.get("WAREHOUSE_HTTP_CONNECT_TIMEOUT", cls.connect_timeout)),
-            read_timeout=float(env.get("WAREHOUSE_HTTP_READ_TIMEOUT", cls.read_timeout)),
-            retries=int(env.get("WAREHOUSE_HTTP_RETRIES", cls.retries)),
-            backoff_factor=float(env.get("WAREHOUSE_HTTP_BACKOFF", cls.backoff_factor)),
-            backoff_max=float(env.get("WAREHOUSE_HTTP_BACKOFF_MAX", cls.backoff_max)),
-        )
-
 
 class KeySafeSession(requests.Session):
     """A session that drops every credential header (SECRET_HEADERS) when a redirect leaves the
@@ -67,7 +55,9 @@ class KeySafeSession(requests.Session):
 
 
 def make_session(settings: HttpSettings | None = None) -> requests.Session:
-    settings = settings or HttpSettings.from_env()
+    """A session with time-outs and retries; `settings` come from the `http` resource in a run
+    (its fields are bound to WAREHOUSE_HTTP_*), the defaults otherwise."""
+    settings = settings or HttpSettings()
     retry = Retry(
         total=settings.retries,
         connect=settings.retries,
@@ -141,17 +131,17 @@ def download(
             url, params=params, headers=headers, timeout=timeout, stream=True, allow_redirects=True
         )
     except requests.exceptions.RetryError as exc:
-        raise FetchError(
+        raise TransientFetchError(
             source, shown, f"gave up after retries: {redact_text(_reason(exc), secrets)}"
         ) from None
     except requests.exceptions.Timeout as exc:
-        raise FetchError(
+        raise TransientFetchError(
             source, shown, f"timed out (connect/read timeout {timeout}s): {redact_text(_reason(exc), secrets)}"
         ) from None
     except requests.exceptions.ConnectionError as exc:
         # with retries on, a read or connect timeout arrives wrapped as a ConnectionError
         what = "timed out" if _is_timeout(exc) else "connection failed"
-        raise FetchError(source, shown, f"{what}: {redact_text(_reason(exc), secrets)}") from None
+        raise TransientFetchError(source, shown, f"{what}: {redact_text(_reason(exc), secrets)}") from None
 
     with response:
         if response.status_code in (401, 403):
@@ -164,6 +154,8 @@ def download(
             )
         if response.status_code == 404:
             raise NotFound(source, shown, "HTTP 404 Not Found")
+        if response.status_code in RETRY_STATUSES:  # reached only with the session's retries off
+            raise TransientFetchError(source, shown, f"HTTP {response.status_code} {response.reason}")
         if response.status_code >= 400:
             raise FetchError(source, shown, f"HTTP {response.status_code} {response.reason}")
         digest = hashlib.sha256()
@@ -180,14 +172,14 @@ def download(
         except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError) as exc:
             arrived = response.raw.tell() if hasattr(response.raw, "tell") else size
             what = "timed out while reading the body" if _is_timeout(exc) else "body truncated"
-            raise FetchError(
+            raise TransientFetchError(
                 source, shown, f"{what} after {arrived} bytes: {redact_text(_reason(exc), secrets)}"
             ) from None
         except requests.exceptions.Timeout as exc:
-            raise FetchError(source, shown, f"timed out while reading the body after {size} bytes") from exc
+            raise TransientFetchError(source, shown, f"timed out while reading the body after {size} bytes") from exc
         expected = response.headers.get("Content-Length")
         if expected is not None and expected.isdigit() and int(expected) != size and not response.headers.get("Content-Encoding"):
-            raise FetchError(source, shown, f"body truncated: {size} of {expected} bytes arrived")
+            raise TransientFetchError(source, shown, f"body truncated: {size} of {expected} bytes arrived")
         return Download(
             url=shown,
             final_host=urlsplit(response.url).netloc,

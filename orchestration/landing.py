@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ import requests
 
 from orchestration import http_client
 from orchestration.errors import FetchError, FormatError
+from orchestration.progress import DownloadProgress
 
 SNIFF_BYTES = 4096
 
@@ -124,8 +126,9 @@ def check_payload(source: str, name: str, path: Path, expect: str, encoding: str
 
 
 class LandingZone:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, progress: Callable[[str], None] | None = None):
         self.root = root
+        self.progress = progress  # where a download reports how far it got (the run log)
 
     def _incoming(self) -> Path:
         path = self.root / ".incoming" / uuid.uuid4().hex
@@ -171,8 +174,12 @@ class LandingZone:
         """Fetch a publisher's URL and archive the bytes; the URL (redacted) is the provenance."""
         tmp = self._incoming()
         check = PayloadCheck(source, name, expect, encoding)
+        feed = check.feed
+        if self.progress is not None:
+            meter = DownloadProgress(f"[{source}] {name}", self.progress)
+            feed = meter.wrap(check.feed)
         try:
-            got = http_client.download(session, source, url, tmp, params=params, headers=headers, on_chunk=check.feed)
+            got = http_client.download(session, source, url, tmp, params=params, headers=headers, on_chunk=feed)
         except Exception:
             tmp.unlink(missing_ok=True)
             raise

@@ -7,6 +7,8 @@ refresh wants to see which step runs, what each gate found, and why a run failed
 import logging
 import re
 import sys
+import time
+from collections.abc import Callable
 
 import dagster as dg
 
@@ -84,3 +86,49 @@ class DbtNoiseFilter:
 
     def __getattr__(self, name):
         return getattr(self._stream, name)
+
+
+def megabytes(size: int) -> str:
+    return f"{size / (1 << 20):,.1f} MB"
+
+
+class DownloadProgress:
+    """Reports a download's bytes so far, at most every `every` seconds, then its total and rate."""
+
+    def __init__(self, label: str, report: Callable[[str], None], every: float = 5.0):
+        self.label, self.report, self.every = label, report, every
+        self.size = 0
+        self.started = self.last = time.monotonic()
+
+    def wrap(self, feed: Callable[[bytes], None]) -> Callable[[bytes], None]:
+        def counted(chunk: bytes) -> None:
+            feed(chunk)
+            self.size += len(chunk)
+            now = time.monotonic()
+            if now - self.last >= self.every:
+                self.last = now
+                self.report(f"{self.label}: {megabytes(self.size)} downloaded ({self._rate(now)})")
+
+        return counted
+
+    def _rate(self, now: float) -> str:
+        return f"{megabytes(int(self.size / max(now - self.started, 1e-6)))}/s"
+
+
+class NodeProgress:
+    """dbt build progress: `done of total` nodes, at most every `every` seconds and at each tenth."""
+
+    def __init__(self, total: int, report: Callable[[str], None], every: float = 10.0):
+        self.total, self.report, self.every = max(total, 1), report, every
+        self.done = 0
+        self.started = self.last = time.monotonic()
+        self.tenth = 0
+
+    def step(self) -> None:
+        self.done += 1
+        now = time.monotonic()
+        tenth = self.done * 10 // self.total
+        if tenth > self.tenth or now - self.last >= self.every or self.done == self.total:
+            self.tenth, self.last = tenth, now
+            done = min(self.done, self.total)
+            self.report(f"dbt build: {done} of {self.total} done ({done * 100 // self.total}%, {now - self.started:.0f} s)")

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import dagster as dg
 import requests
 from pydantic import Field
 
-from orchestration.http_client import make_session
+from orchestration.errors import TransientFetchError
+from orchestration.http_client import HttpSettings, make_session
 from orchestration.landing import LandingZone
-from orchestration.settings import SourceMode, layout, source_mode, warehouse_home
+from orchestration.settings import SettingsError, SourceMode, layout, source_mode, warehouse_home
 from orchestration.warehouse import Warehouse
 
 
@@ -45,8 +47,73 @@ class WarehouseResource(dg.ConfigurableResource):
     def mode(self) -> SourceMode:
         return source_mode(self.sources)
 
-    def landing(self) -> LandingZone:
-        return LandingZone(layout(self.home).landing)
+    def landing(self, progress: Callable[[str], None] | None = None) -> LandingZone:
+        return LandingZone(layout(self.home).landing, progress)
 
-    def http(self) -> requests.Session:
-        return make_session()
+
+
+# (field, environment variable, default): read when a run starts; the UI's resource page shows each
+HTTP_SETTINGS = {
+    "connect_timeout": ("WAREHOUSE_HTTP_CONNECT_TIMEOUT", "15"),
+    "read_timeout": ("WAREHOUSE_HTTP_READ_TIMEOUT", "120"),
+    "retries": ("WAREHOUSE_HTTP_RETRIES", "4"),
+    "backoff_factor": ("WAREHOUSE_HTTP_BACKOFF", "2"),
+    "backoff_max": ("WAREHOUSE_HTTP_BACKOFF_MAX", "120"),
+    "step_retries": ("WAREHOUSE_STEP_RETRIES", "2"),
+    "step_retry_wait": ("WAREHOUSE_STEP_RETRY_WAIT", "300"),
+}
+
+
+class HttpResource(dg.ConfigurableResource):
+    """How live sources fetch: time-outs and two layers of retries, for transient faults only.
+
+    The session retries a request (urllib3 `Retry`: 429 and 5xx, honouring Retry-After, connection
+    errors) with exponential backoff. If that still fails with a transient fault (TransientFetchError:
+    a 429 or 5xx, a time-out, a refused or dropped connection, a truncated body), the source step is
+    run again after `step_retry_wait` seconds, at most `step_retries` times. A 401/403, a 404, another
+    4xx or a format error is never retried. Each field is bound to its environment variable.
+    """
+
+    connect_timeout: str = Field(description="seconds to connect (WAREHOUSE_HTTP_CONNECT_TIMEOUT, default 15)")
+    read_timeout: str = Field(description="seconds between bytes read (WAREHOUSE_HTTP_READ_TIMEOUT, default 120)")
+    retries: str = Field(description="retries of one request (WAREHOUSE_HTTP_RETRIES, default 4)")
+    backoff_factor: str = Field(description="exponential backoff factor, seconds (WAREHOUSE_HTTP_BACKOFF, default 2)")
+    backoff_max: str = Field(description="longest wait between retries and longest Retry-After honoured, seconds "
+                             "(WAREHOUSE_HTTP_BACKOFF_MAX, default 120)")
+    step_retries: str = Field(description="times a source step is run again after a transient fault "
+                              "(WAREHOUSE_STEP_RETRIES, default 2)")
+    step_retry_wait: str = Field(description="seconds before a source step is run again (WAREHOUSE_STEP_RETRY_WAIT, "
+                                 "default 300)")
+
+    @classmethod
+    def from_env(cls) -> HttpResource:
+        for variable, default in HTTP_SETTINGS.values():
+            os.environ.setdefault(variable, default)
+        return cls(**{field: dg.EnvVar(variable) for field, (variable, _) in HTTP_SETTINGS.items()})
+
+    def _number(self, field: str, kind: type) -> float:
+        value = getattr(self, field)
+        try:
+            number = kind(value)
+        except ValueError:
+            raise SettingsError(f"{HTTP_SETTINGS[field][0]}={value!r} is not a number") from None
+        if number < 0:
+            raise SettingsError(f"{HTTP_SETTINGS[field][0]}={value!r} is negative")
+        return number
+
+    def settings(self) -> HttpSettings:
+        return HttpSettings(
+            connect_timeout=self._number("connect_timeout", float),
+            read_timeout=self._number("read_timeout", float),
+            retries=int(self._number("retries", int)),
+            backoff_factor=self._number("backoff_factor", float),
+            backoff_max=self._number("backoff_max", float),
+        )
+
+    def session(self) -> requests.Session:
+        return make_session(self.settings())
+
+    def retry_step(self, fault: TransientFetchError) -> dg.RetryRequested:
+        """The retry a source step asks for after a transient fault (Dagster counts the attempts)."""
+        return dg.RetryRequested(max_retries=int(self._number("step_retries", int)),
+                                 seconds_to_wait=self._number("step_retry_wait", float))

@@ -64,6 +64,8 @@ def warehouse_home(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("WAREHOUSE_HTTP_RETRIES", "2")
     monkeypatch.setenv("WAREHOUSE_HTTP_READ_TIMEOUT", "2")
     monkeypatch.setenv("WAREHOUSE_HTTP_CONNECT_TIMEOUT", "2")
+    monkeypatch.setenv("WAREHOUSE_STEP_RETRIES", "0")  # a case that wants a step retried says so
+    monkeypatch.setenv("WAREHOUSE_STEP_RETRY_WAIT", "0")
     return home
 
 

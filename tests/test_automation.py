@@ -16,7 +16,7 @@ from orchestration.automation import (
     trade_and_oil_monthly,
 )
 from orchestration.errors import FormatError
-from orchestration.resources import WarehouseResource
+from orchestration.resources import HttpResource, WarehouseResource
 from orchestration.sources.ofac import EASTERN
 from tests.conftest import SAMPLE_OFAC
 from tests.http_fixture import Reply
@@ -39,7 +39,7 @@ def live(http_server, tmp_path, monkeypatch, dbt_manifest):
 
 
 def evaluate(resource: WarehouseResource, cursor: str | None = None):
-    context = dg.build_sensor_context(cursor=cursor, resources={"warehouse": resource})
+    context = dg.build_sensor_context(cursor=cursor, resources={"warehouse": resource, "http": HttpResource.from_env()})
     return ofac_new_publication(context), context
 
 

@@ -166,6 +166,17 @@ def refused_connection(ctx: Ctx) -> str:
     return "live"
 
 
+def step_retried(setup: Callable[[Ctx], str]) -> Callable[[Ctx], str]:
+    """The same input with a source step run again once after a transient fault (and at once)."""
+
+    def with_retry(ctx: Ctx) -> str:
+        ctx.env["WAREHOUSE_STEP_RETRIES"] = "1"
+        ctx.env["WAREHOUSE_STEP_RETRY_WAIT"] = "0"
+        return setup(ctx)
+
+    return with_retry
+
+
 def read_timeout(ctx: Ctx) -> str:
     ctx.env["WAREHOUSE_HTTP_READ_TIMEOUT"] = "0.5"
     return live(SDN_CSV=[Reply(200, body=sample(), delay=1.5)])(ctx)
@@ -333,6 +344,12 @@ CASES = [
     case("HTTP 429 then success", live(SDN_CSV=[Reply(429, headers={"Retry-After": "0"}), Reply(200, body=sample())]), None, sdn_requests=2),
     case("HTTP 500 three times", live(SDN_CSV=[Reply(500, body=b"Internal Server Error")]), "gave up after retries", sdn_requests=3),
     case("read timeout", read_timeout, "timed out", sdn_requests=3),
+    case("HTTP 503 outlasting the session's retries: the step runs again and publishes",
+         step_retried(live(SDN_CSV=[Reply(503), Reply(503), Reply(503), Reply(200, body=sample())])), None, sdn_requests=4),
+    case("HTTP 403 with step retries on: never retried", step_retried(live(SDN_CSV=[Reply(403, body=BOT_CHALLENGE)])),
+         "HTTP 403", sdn_requests=1),
+    case("HTML page with step retries on: a format error is never retried",
+         step_retried(live(SDN_CSV=[Reply(200, body=HTML_PAGE, headers={"Content-Type": "text/html"})])), "HTML page", sdn_requests=1),
     case("connection refused", refused_connection, "connection failed"),
     case("new unexpected column (13 fields)", directory(every_row(lambda f: [*f, b'"NEW VALUE"'])), "12-column layout"),
     case("missing column (11 fields)", directory(every_row(lambda f: f[:-1])), "12-column layout"),

@@ -108,9 +108,33 @@ def test_every_raw_table_and_mart_has_a_blocking_gx_check(defs):
     for table in python_raw | seeds | marts:
         suite = REPO / "expectations" / f"{table.replace('/', '.')}.json"
         assert json.loads(suite.read_text())["name"] == table.replace("/", ".")
+    from orchestration.freshness import FRESHNESS_CHECKS
+
+    freshness = {spec.key for check in FRESHNESS_CHECKS for spec in check.check_specs}
     for check in defs.asset_checks:
         for spec in check.check_specs:
-            assert spec.blocking, spec.key
+            assert spec.blocking or spec.key in freshness, spec.key
+
+
+def test_every_source_has_a_freshness_check_run_apart_from_the_refresh(defs):
+    """Each raw table of a fetched source carries a `freshness_check` failing (ERROR) past its source's
+    max_age; the sensor evaluates them; the refresh job itself never runs them."""
+    from orchestration.sources import SOURCES
+
+    graph = defs.resolve_asset_graph()
+    bounds = {}
+    for key in graph.asset_check_keys:
+        if key.name == "freshness_check":
+            spec = next(s for c in defs.asset_checks for s in c.check_specs if s.key == key)
+            bounds[key.asset_key.to_user_string()] = spec.metadata["dagster/freshness_params"].value["lower_bound_delta_seconds"]
+    expected = {f"raw/{t.name}": source.max_age.total_seconds() for source in SOURCES.values() for t in source.tables}
+    assert bounds == expected
+    assert bounds["raw/ofac_sdn"] == 5 * 86400 and bounds["raw/jodi_crude_oil"] == 35 * 86400
+    job = defs.resolve_job_def("refresh_warehouse")
+    in_job = {k.name for k in job.asset_layer.asset_graph.asset_check_keys}
+    assert "gx_suite" in in_job and "freshness_check" not in in_job
+    sensor = defs.resolve_sensor_def("freshness_checks_sensor")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
 
 
 def test_every_duckdb_writer_is_in_one_pool(defs):

@@ -12,6 +12,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.assets.sources import WRITER_POOL
+from orchestration.progress import NodeProgress
 from orchestration.resources import WarehouseResource
 from orchestration.settings import DBT_PROJECT_DIR
 
@@ -56,4 +57,9 @@ def dbt_warehouse(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareho
     """`dbt build` (seeds, models, snapshots and their tests) into this run's build database."""
     build = warehouse.store().ensure_build(context.run_id)
     dbt_vars = json.dumps({"warehouse_db": str(build)})
-    yield from dbt.cli(["build", "--vars", dbt_vars], context=context).stream()
+    progress = NodeProgress(len(context.selected_asset_keys) + len(context.selected_asset_check_keys), context.log.info)
+    context.log.info(f"dbt build: {progress.total} models, seeds, snapshots and tests into {build.name}")
+    for event in dbt.cli(["build", "--vars", dbt_vars], context=context).stream():
+        if isinstance(event, (dg.Output, dg.AssetMaterialization, dg.AssetCheckResult)):
+            progress.step()
+        yield event

@@ -1,14 +1,18 @@
 """One factory turns any `Source` into its raw Dagster assets: land -> parse -> load into `raw`."""
 
 
+import time
+
 import dagster as dg
 
-from orchestration.errors import SourceSkipped
+from orchestration.errors import SourceSkipped, TransientFetchError
 from orchestration.loading import check_history_lineage, keep_raw_tables, load_raw_tables
-from orchestration.resources import WarehouseResource
+from orchestration.progress import megabytes
+from orchestration.resources import HttpResource, WarehouseResource
 from orchestration.settings import LIVE
 from orchestration.sources.base import Source, optional_file_note
 
+PARSE_NOTICE_BYTES = 5 << 20  # parses of larger inputs say when they start and how long they took
 WRITER_POOL = "duckdb_writer"  # every DuckDB writer sits in this pool of size 1 (dagster_home/dagster.yaml)
 
 
@@ -44,12 +48,21 @@ def build_source_assets(source: Source) -> dg.AssetsDefinition:
         can_subset=False,
         description=f"Fetch {source.title} per WAREHOUSE_SOURCES, archive the bytes, load raw tables.",
     )
-    def _load_source(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    def _load_source(context: dg.AssetExecutionContext, warehouse: WarehouseResource, http: HttpResource):
         mode = warehouse.mode()
         context.log.info(f"[{source.name}] reading from {mode.describe()}")
-        session = warehouse.http() if mode.kind == LIVE else None
+        session = http.session() if mode.kind == LIVE else None
         try:
-            landed = source.land(warehouse.landing(), mode, session)
+            landed = source.land(warehouse.landing(progress=context.log.info), mode, session)
+        except TransientFetchError as fault:
+            # a 429/5xx, time-out or dropped connection that outlasted the session's retries: the
+            # step runs again later (the run fails once the retries are spent); nothing was loaded
+            retry = http.retry_step(fault)
+            if context.retry_number >= retry.max_retries:
+                raise  # the retries are spent (or off): the run fails with the fault itself
+            context.log.warning(f"{fault}; a transient fault: the step runs again in {retry.seconds_to_wait:g} s "
+                                f"(attempt {context.retry_number + 1} of {retry.max_retries + 1})")
+            raise retry from fault
         except SourceSkipped as notice:
             context.log.warning(f"skipped: {notice}")
             counts = keep_raw_tables(warehouse.store(), context.run_id, source, notice.cause)
@@ -63,7 +76,14 @@ def build_source_assets(source: Source) -> dg.AssetsDefinition:
         for name, file in landed.items():
             context.log.info(f"[{source.name}] {name}: {file.size} bytes, sha256 {file.sha256[:12]}…, from {file.origin}")
         absent = optional_file_note(source, landed)
+        size = sum(f.size for f in landed.values())
+        started = time.monotonic()
+        if size >= PARSE_NOTICE_BYTES:
+            context.log.info(f"[{source.name}] parsing {len(landed)} files, {megabytes(size)}…")
         tables = source.parse(landed)
+        if size >= PARSE_NOTICE_BYTES:
+            context.log.info(f"[{source.name}] parsed in {time.monotonic() - started:.1f} s: "
+                             + ", ".join(f"{name} {len(rows):,} rows" for name, rows in tables.items()))
         check_history_lineage(warehouse.store(), context.run_id, source, landed)
         summary = source.summarize(tables) if source.summarize else {}
         for name, about in summary.items():

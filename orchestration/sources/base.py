@@ -14,6 +14,7 @@ import fnmatch
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -95,6 +96,8 @@ class Source:
     # a value's "text", if any, is its run-log line
     summarize: Callable[[dict[str, pa.Table]], dict] | None = None
     extra: dict = field(default_factory=dict)
+    # how stale its raw tables may become before their freshness check fails (orchestration/freshness.py)
+    max_age: timedelta = timedelta(days=35)
 
     def live_base_url(self) -> str:
         return os.environ.get(f"WAREHOUSE_{self.name.upper()}_BASE_URL", self.base_url).rstrip("/")

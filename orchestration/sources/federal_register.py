@@ -30,7 +30,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pyarrow as pa
@@ -398,4 +398,5 @@ FEDERAL_REGISTER = FederalRegisterSource(
     parse=parse,
     base_url=BASE_URL,
     docs_url="https://www.federalregister.gov/developers/documentation/api/v1",
+    max_age=timedelta(days=5),  # business days: Friday to Tuesday over a Monday holiday, plus a day
 )

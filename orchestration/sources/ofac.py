@@ -28,7 +28,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -371,4 +371,5 @@ OFAC = OfacSource(
     docs_url="https://ofac.treasury.gov/sanctions-list-service",
     summarize=summarize,
     history_table="history.ofac_list_observations",
+    max_age=timedelta(days=5),  # business days: Friday to Tuesday over a Monday holiday, plus a day
 )
