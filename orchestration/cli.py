@@ -220,6 +220,38 @@ def _failures(result) -> list[str]:
     return problems
 
 
+def _figure_key(label: str) -> str:
+    """A figure's label without its date ("Iraq's imports from Iran, 2025-06" -> "Iraq's imports from Iran")."""
+    return label.split(",")[0]
+
+
+def _key_figure_lines(store, report: dict, base_run_id: str | None) -> list[str]:
+    """The report's key figures, each marked new, changed (with the value before) or unchanged against
+    the version this one was built on (its report is in the same file, in meta.published_runs)."""
+    figures = report.get("key_figures") or []
+    if not figures:
+        return []
+    before: dict[str, dict] = {}
+    if base_run_id:
+        with store.read_published() as con:
+            row = con.execute("select report from meta.published_runs where run_id = ?", [base_run_id]).fetchone()
+        old = json.loads(row[0]) if row and row[0] else {}
+        before = {_figure_key(f["label"]): f for f in (old.get("key_figures") or [])}
+    lines = ["Key figures" + (" (against the version it built on):" if base_run_id else ":")]
+    for figure in figures:
+        previous = before.get(_figure_key(figure["label"]))
+        if not base_run_id:
+            mark = ""
+        elif previous is None:
+            mark = "  (new)"
+        elif (previous["label"], previous["value"]) == (figure["label"], figure["value"]):
+            mark = "  (unchanged)"
+        else:
+            mark = f"  (was {previous['value']}" + (f", {previous['label']}" if previous["label"] != figure["label"] else "") + ")"
+        lines.append(f"  {figure['label']}: {figure['value']}{mark}")
+    return lines
+
+
 def _published_summary(store) -> str:
     """What is published, read from inside the published file: the run that published it (with the
     table counts its report recorded at publish time) and the inputs of every raw table."""
@@ -241,6 +273,9 @@ def _published_summary(store) -> str:
         if changed:
             lines.append("Changes since the version it built on:")
             lines.extend(changed)
+        figures = _key_figure_lines(store, report, version["base_run_id"])
+        if figures:
+            lines.extend([*figures, "Tables:"])
         # the alert is sent after the publish, so it is in the report beside the file, not inside it
         beside = paths.run_reports / f"{version['run_id']}.json"
         alert = (json.loads(beside.read_text()).get("alert") if beside.exists() else None) or {}
@@ -360,7 +395,6 @@ def sql_command(query: str | None) -> int:
 
     if query is not None:
         return 0 if run(query) else 1
-    import contextlib
 
     with contextlib.suppress(ImportError):
         import readline  # noqa: F401 (line editing and history at the prompt)

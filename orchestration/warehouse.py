@@ -112,8 +112,9 @@ def _file_lock(path: Path) -> Iterator[None]:
 
 
 def tables_in(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """Every table and view of a warehouse connection, as `schema.table`."""
-    return {f"{s}.{t}" for s, t in con.execute("select table_schema, table_name from information_schema.tables").fetchall()}
+    """Every table and view of the connection's own database (not of one it attached), as `schema.table`."""
+    return {f"{s}.{t}" for s, t in con.execute(
+        "select table_schema, table_name from information_schema.tables where table_catalog = current_database()").fetchall()}
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -281,7 +282,6 @@ class Warehouse:
         if not self.layout.builds.exists():
             return
         cutoff = time.time() - STALE_BUILD_SECONDS
-        current = self.published_version()
         for folder in self.layout.builds.iterdir():
             if not folder.is_dir() or folder.name == "failed-latest":
                 continue
@@ -292,13 +292,14 @@ class Warehouse:
                 continue
             if info["pid"] == os.getpid() or _pid_alive(info["pid"]):
                 continue
-            self._report_abandoned(info, current)
+            self._report_abandoned(info)
             shutil.rmtree(folder, ignore_errors=True)
 
-    def _report_abandoned(self, info: dict, current: dict | None) -> None:
+    def _report_abandoned(self, info: dict) -> None:
         run_id = info["run_id"]
         if (self.layout.run_reports / f"{run_id}.json").exists():
             return
+        current = self.published_version()  # read only when a dead run has no report
         if current is not None and current["run_id"] == run_id and current["report"]:
             # killed after the publish rename: the file holds its report; only the copies beside it were missing
             self.save_report(current["report"])
@@ -349,11 +350,11 @@ class Warehouse:
             con.execute(PUBLISHED_RUNS_DDL)
             con.execute(PUBLISHED_RUNS_UPGRADE)
             counts = table_counts(con)
-            charts = self._render_report(con, run_id, published_at)
+            charts, figures = self._render_report(con, run_id, published_at)
             stored = {**(report or {}), "run_id": run_id, "published": True, "error": None,
                       "published_at": published_at.isoformat(), "finished_at": published_at.isoformat(),
                       "base_run_id": base, "warehouse": str(self.layout.published), "tables": counts,
-                      "charts": charts}
+                      "charts": charts, "key_figures": figures}
             con.execute("insert into meta.published_runs values (?, ?, ?, ?)",
                         [run_id, published_at, base, json.dumps(stored, default=str)])
             con.execute("checkpoint")
@@ -428,16 +429,18 @@ class Warehouse:
     def report_dir(self) -> Path:
         return self.layout.home / "report"
 
-    def _render_report(self, con: duckdb.DuckDBPyConnection, run_id: str, published_at: datetime) -> list[dict]:
+    def _render_report(self, con: duckdb.DuckDBPyConnection, run_id: str, published_at: datetime) -> tuple[list[dict], list[dict]]:
         """The version's charts and index.html, written into the build's folder (moved into place by
-        the publish). Returns per chart its file, title and whether it had data, for the run report."""
+        the publish). Returns per chart its file, title and whether it had data, and the key figures,
+        for the run report."""
         from orchestration.charts import render_report  # matplotlib is loaded only to publish
 
         folder = self.build_dir(run_id) / "report"
         shutil.rmtree(folder, ignore_errors=True)
         rendered = render_report(con, folder, run_id=run_id, published_at=published_at)
-        return [{key: chart[key] for key in ("file", "title", "has_data", "note", "is_sample")}
-                for chart in rendered["charts"]]
+        charts = [{key: chart[key] for key in ("file", "title", "has_data", "note", "is_sample")}
+                  for chart in rendered["charts"]]
+        return charts, rendered["key_figures"]
 
     def report_version(self) -> str | None:
         """The run id of the report report/current points at, or None."""

@@ -210,3 +210,31 @@ def test_reports_are_pruned_with_their_versions(tmp_path, monkeypatch):
     assert sorted(p.name for p in store.report_dir.iterdir()) == ["current", "run-1", "run-2"]
     assert store.report_version() == "run-2"
     assert_pngs(store.report_dir / "current")
+
+
+def test_the_summary_names_new_and_changed_key_figures_against_the_version_built_on(sample_home, tmp_path, monkeypatch, capsys):
+    """`warehouse status` (and the end of `make run`) list the report's key figures, each marked
+    unchanged or with its value in the version this one was built on."""
+    from orchestration.cli import main
+
+    home = tmp_path / "home"
+    shutil.copytree(sample_home, home, symlinks=True)
+    store = Warehouse(layout(home))
+    build = store.ensure_build("run-changed")
+    con = duckdb.connect(str(build))
+    try:
+        month, before = con.execute("select month, exports_kbd from marts.fct_oil_monthly where country_iso3 = 'IRQ' "
+                                    "and exports_kbd is not null order by month desc limit 1").fetchone()
+        con.execute("update marts.fct_oil_monthly set exports_kbd = 3600 where country_iso3 = 'IRQ' and month = ?", [month])
+    finally:
+        con.close()
+    store.save_report(store.publish("run-changed", {"gates": []}))
+    store.finish("run-changed")
+
+    monkeypatch.setenv("WAREHOUSE_HOME", str(home))
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "Key figures (against the version it built on):" in out
+    assert f"  Iraq's crude exports, {month:%Y-%m}: 3,600 kb/d (JODI)  (was {before:,.0f} kb/d (JODI))" in out
+    assert "  Key events marked: 6  (unchanged)" in out
+    assert re.search(r"  Banks barred from dollars, to \d{4}-\d{2}: 31 banks .*\(unchanged\)", out)
