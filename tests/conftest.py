@@ -18,7 +18,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
-SAMPLE_OFAC = REPO / "orchestration" / "sample" / "ofac"
+SAMPLE_DIR = REPO / "orchestration" / "sample"
+SAMPLE_OFAC = SAMPLE_DIR / "ofac"
 
 pytest_plugins = ("tests.http_fixture",)  # the local HTTP server fixture, for every test module
 
@@ -131,3 +132,18 @@ def bundled_build() -> tuple[Path, str]:
 @pytest.fixture(scope="session")
 def published_sample(dbt_manifest) -> tuple[Path, str]:
     return bundled_build()
+
+
+def source_dir(root: Path, ofac_files: dict[str, bytes | Path]) -> Path:
+    """Directory mode: `ofac/` holds the given files, every other source points at its sample."""
+    (root / "ofac").mkdir(parents=True)
+    for name, content in ofac_files.items():
+        (root / "ofac" / name).write_bytes(content.read_bytes() if isinstance(content, Path) else content)
+    for folder in sorted(SAMPLE_DIR.iterdir()):
+        if folder.is_dir() and folder.name != "ofac":
+            (root / folder.name).symlink_to(folder)
+    return root
+
+
+def real(snapshot: str) -> dict[str, bytes | Path]:
+    return {name: shared_path("ofac", snapshot, name) for name in ("SDN.CSV", "ADD.CSV", "ALT.CSV")}

@@ -16,7 +16,7 @@ from orchestration.alerts import detect_changes, notify
 from orchestration.cli import main
 from orchestration.settings import layout
 from orchestration.warehouse import Warehouse
-from tests.test_concurrent_publish import real, source_dir
+from tests.conftest import real, source_dir
 
 FLY_BAGHDAD = 39236
 

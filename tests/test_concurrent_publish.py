@@ -14,23 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.settings import SAMPLE_DIR
-from tests.conftest import REPO, shared_path
-
-
-def source_dir(root: Path, ofac_files: dict[str, bytes | Path]) -> Path:
-    """Directory mode: `ofac/` holds the given files, every other source points at its sample."""
-    (root / "ofac").mkdir(parents=True)
-    for name, content in ofac_files.items():
-        (root / "ofac" / name).write_bytes(content.read_bytes() if isinstance(content, Path) else content)
-    for folder in sorted(SAMPLE_DIR.iterdir()):
-        if folder.is_dir() and folder.name != "ofac":
-            (root / folder.name).symlink_to(folder)
-    return root
-
-
-def real(snapshot: str) -> dict[str, bytes | Path]:
-    return {name: shared_path("ofac", snapshot, name) for name in ("SDN.CSV", "ADD.CSV", "ALT.CSV")}
+from tests.conftest import REPO, real, shared_path, source_dir
 
 
 def versions(home: Path) -> list[int]:

@@ -54,7 +54,8 @@ def gx_check(key: dg.AssetKey) -> dg.AssetChecksDefinition:
                 "row_count_floor": result.row_count_floor,
                 "row_count_ceiling": result.row_count_ceiling if result.row_count_ceiling is not None else -1,
                 "accepted_change": result.accepted_change or "",
-                "previous_published_rows": result.previous_row_count if result.previous_row_count is not None else -1,
+                # the table's rows in the version this run's build started from (recorded in the build)
+                "base_version_rows": result.previous_row_count if result.previous_row_count is not None else -1,
                 "passed": result.count("passed"),
                 "failed": result.count("failed"),
                 "errored": result.count("errored"),
