@@ -70,7 +70,7 @@ def ofac_new_publication(context: dg.SensorEvaluationContext, warehouse: Warehou
         return dg.SkipReason(f"WAREHOUSE_SOURCES is {warehouse.mode().describe()}, not live: there is no "
                              "publication history to poll")
     year = datetime.now(EASTERN).year
-    url = OFAC.url_of(HISTORY).format(year=year)
+    url = OFAC.url_of(HISTORY, http.ofac_base_url).format(year=year)
     latest = latest_publication(url, http.session())  # a malformed answer raises: the tick fails, loudly, in the UI
     if latest is None:
         return dg.SkipReason(f"OFAC's publication history for {year} lists no publication yet")

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from orchestration.resources import HttpResource
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
 SAMPLE_DIR = REPO / "orchestration" / "sample"
@@ -26,6 +28,10 @@ pytest_plugins = ("tests.http_fixture",)  # the local HTTP server fixture, for e
 os.environ["GX_ANALYTICS_ENABLED"] = "false"
 os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
 os.environ["DAGSTER_DISABLE_TELEMETRY"] = "true"
+# Every variable the http resource binds (dg.EnvVar: time-outs, base URLs, API keys) must be set when
+# a run starts. Set them to their defaults now, as loading orchestration.definitions does, so that a
+# test's monkeypatch restores one to its default afterwards instead of deleting it.
+HttpResource.from_env()
 
 
 def shared_path(*parts: str) -> Path:
@@ -122,7 +128,7 @@ def bundled_build() -> tuple[Path, str]:
         patch.setenv("WAREHOUSE_SOURCES", "bundled")
         patch.delenv("DAGSTER_HOME", raising=False)
         for key in ("EIA_API_KEY", "COMTRADE_API_KEY"):
-            patch.delenv(key, raising=False)
+            patch.setenv(key, "")  # no key: '' (the http resource binds the variable; an unset one fails the run)
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = main(["refresh"])
     assert code == 0, f"the bundled sample did not publish:\n{out.getvalue()[-3000:]}\n{err.getvalue()[-3000:]}"

@@ -164,6 +164,43 @@ def test_workspace_loads_with_dagster_cli(dbt_manifest):
     assert "Validation successful" in result.stdout + result.stderr
 
 
+def test_live_settings_are_http_resource_fields_bound_to_the_environment(defs, monkeypatch):
+    """Each base-URL override and API key is a field of the `http` resource bound to its variable:
+    the UI's resource page shows the variable's name, the sources get the values in a LiveAccess,
+    and a key's value shows in no repr and no resource snapshot."""
+    from dagster._core.remote_representation.external_data import ResourceConfigEnvVarSnap, ResourceSnap
+    from dagster._serdes import serialize_value
+
+    from orchestration.sources import SOURCES
+
+    secret = "secret-xyz"
+    http = defs.resources["http"]
+    with_base = [name for name, source in SOURCES.items() if source.base_url]
+    assert set(with_base) == {"ofac", "federal_register", "imf", "comtrade", "jodi", "eia"}
+    expected = {f"{name}_base_url": f"WAREHOUSE_{name.upper()}_BASE_URL" for name in with_base}
+    expected |= {"eia_api_key": "EIA_API_KEY", "comtrade_api_key": "COMTRADE_API_KEY"}
+    snap = ResourceSnap.from_def(http.get_resource_definition(), "http", {}, {}, {}, {}, {}, {})
+    described = {f.name: f.description or "" for f in snap.config_field_snaps}
+    for field, variable in expected.items():
+        value = getattr(http, field)
+        assert isinstance(value, dg.EnvVar) and str.__str__(value) == variable, field
+        assert snap.configured_values[field] == ResourceConfigEnvVarSnap(name=variable), field
+        assert variable in described[field], field
+    assert SOURCES["ofac"].base_url in described["ofac_base_url"]  # the publisher's default address
+
+    monkeypatch.setenv("EIA_API_KEY", secret)
+    monkeypatch.setenv("WAREHOUSE_JODI_BASE_URL", "http://mirror.example/jodi/")
+    with dg.build_resources({"http": http}) as built:
+        live = built.http.live_access()
+        assert built.http.eia_api_key == secret  # resolved when the run starts, not at import
+        shown = [repr(built.http), str(built.http), repr(live), str(live)]
+    assert live.key("eia") == secret and live.key("comtrade") is None
+    assert live.base_url(SOURCES["jodi"]) == "http://mirror.example/jodi"
+    assert live.base_url(SOURCES["ofac"]) == SOURCES["ofac"].base_url  # '' = the publisher's address
+    assert all(secret not in text for text in shown), shown
+    assert secret not in serialize_value(ResourceSnap.from_def(http.get_resource_definition(), "http", {}, {}, {}, {}, {}, {}))
+
+
 def definitions_outline(defs) -> dict:
     """Everything a reviewer should see change: each asset with its group, upstream keys and pool,
     each check with its blocking flag, each job, schedule and sensor, each resource's settings."""

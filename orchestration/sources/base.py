@@ -6,12 +6,14 @@ landed bytes into typed Arrow tables. Parsers are pure functions with no Dagster
 
 Paged APIs (Federal Register, Comtrade) override `land` to fetch several pages; each page is
 landed as its own immutable file, so directory mode replays them by their page file names.
+
+Live mode gets everything it needs from the caller in one `LiveAccess` (the HTTP session, base-URL
+overrides and API keys, from the `http` resource): no source reads the environment.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -79,6 +81,25 @@ class RawTable:
 
 
 @dataclass(frozen=True)
+class LiveAccess:
+    """What live mode needs: the HTTP session, base-URL overrides and API keys by source name.
+
+    An empty or missing override means the publisher's own address, an empty or missing key means
+    none. The keys never show in the repr (nor, so, in a log line or an error that prints one).
+    """
+
+    session: requests.Session
+    base_urls: Mapping[str, str] = field(default_factory=dict)  # source name -> override ('' = publisher's)
+    keys: Mapping[str, str] = field(default_factory=dict, repr=False)  # source name -> API key ('' = none)
+
+    def base_url(self, source: Source) -> str:
+        return source.live_base_url(self.base_urls.get(source.name, ""))
+
+    def key(self, source_name: str) -> str | None:
+        return self.keys.get(source_name, "").strip() or None
+
+
+@dataclass(frozen=True)
 class Source:
     name: str
     title: str
@@ -87,7 +108,9 @@ class Source:
     tables: tuple[RawTable, ...]
     # landed files by publisher file name -> Arrow table per raw table name
     parse: Callable[[Mapping[str, LandedFile]], dict[str, pa.Table]]
-    base_url: str = ""  # WAREHOUSE_<NAME>_BASE_URL overrides it (a mirror, or a local test server)
+    # the publisher's address; the http resource's <name>_base_url (WAREHOUSE_<NAME>_BASE_URL) overrides
+    # it in live mode (a mirror, or a local test server)
+    base_url: str = ""
     docs_url: str = ""
     parse_empty_ok: bool = False  # parse({}) gives empty tables with the right columns (skippable sources)
     # the persistent history table its versions are compared in (OFAC): sample and real never mix there
@@ -99,26 +122,32 @@ class Source:
     # how stale its raw tables may become before their freshness check fails (orchestration/freshness.py)
     max_age: timedelta = timedelta(days=35)
 
-    def live_base_url(self) -> str:
-        return os.environ.get(f"WAREHOUSE_{self.name.upper()}_BASE_URL", self.base_url).rstrip("/")
+    def live_base_url(self, override: LiveAccess | str | None = None) -> str:
+        """The address live mode fetches from: the override (a URL, or a LiveAccess's entry for this
+        source) unless it is empty, else the publisher's `base_url`."""
+        if isinstance(override, LiveAccess):
+            return override.base_url(self)
+        return ((override or "").strip() or self.base_url).rstrip("/")
 
     def local_folder(self, mode: SourceMode) -> Path:
         """Where bundled or directory mode reads this source's files: the sample, or <dir>/<source>."""
         return SAMPLE_DIR / self.name if mode.kind == BUNDLED else Path(mode.directory) / self.name  # type: ignore[arg-type]
 
-    def url_of(self, spec: PublisherFile) -> str:
-        return f"{self.live_base_url()}/{spec.url}" if self.base_url else spec.url
+    def url_of(self, spec: PublisherFile, base: LiveAccess | str | None = None) -> str:
+        """Where live mode fetches `spec`: at the publisher's address, or under the override `base`."""
+        return f"{self.live_base_url(base)}/{spec.url}" if self.base_url else spec.url
 
-    def land(self, zone: LandingZone, mode: SourceMode, session: requests.Session | None) -> dict[str, LandedFile]:
-        """Bring every file of this source into the landing zone, from wherever the mode says."""
+    def land(self, zone: LandingZone, mode: SourceMode, live: LiveAccess | None) -> dict[str, LandedFile]:
+        """Bring every file of this source into the landing zone, from wherever the mode says
+        (live mode needs `live`: the session, base-URL overrides and keys)."""
         landed: dict[str, LandedFile] = {}
         for spec in self.files:
             if mode.kind == LIVE:
-                if session is None:
+                if live is None:
                     raise FetchError(self.name, spec.name, "live mode needs an HTTP session")
                 try:
                     landed[spec.name] = zone.land_url(
-                        session, self.name, spec.name, self.url_of(spec), spec.expect, encoding=spec.encoding
+                        live.session, self.name, spec.name, self.url_of(spec, live), spec.expect, encoding=spec.encoding
                     )
                 except NotFound:
                     if spec.required:

@@ -12,8 +12,9 @@ pair, HS 2709, 2710, 2711, 271121, 2716 and TOTAL, imports and exports, for a fe
 e.g. `C_M_HS_p368_202401-202405.json`. The preview answers at most 500 rows and has no paging,
 so queries are split until at most reporters x commodities x flows x periods rows can come back
 (420 < 500, checked when the plan is built), and an answer with 500 rows or more stops the run:
-it was cut. With `COMTRADE_API_KEY` set, the same plan goes to the keyed data API; the key is sent
-as a header only, so it never reaches a URL, the landing zone, a log or an error text.
+it was cut. With a key (the http resource's `comtrade_api_key`, bound to COMTRADE_API_KEY), the
+same plan goes to the keyed data API; the key is sent as a header only, so it never reaches a URL,
+the landing zone, a log or an error text.
 
 The answer is `{"elapsedTime", "count", "data": [...], "error"}`; a non-empty `error` stops the
 run. Rows have 47 fields whose order varies: they are read by name, and a missing or unknown field
@@ -25,7 +26,6 @@ with `pycountry` plus the explicit exceptions below; an unknown code is an error
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,18 +33,17 @@ from datetime import date
 
 import pyarrow as pa
 import pycountry
-import requests
 
 from orchestration.errors import FetchError, FormatError
 from orchestration.landing import LandedFile, LandingZone
 from orchestration.settings import LIVE, SourceMode
-from orchestration.sources.base import PublisherFile, RawTable, Source, with_provenance
+from orchestration.sources.base import LiveAccess, PublisherFile, RawTable, Source, with_provenance
 
 SOURCE = "comtrade"
 BASE_URL = "https://comtradeapi.un.org"
 PREVIEW_PATH = "public/v1/preview/C/{freq}/HS"
 DATA_PATH = "data/v1/get/C/{freq}/HS"
-KEY_ENV = "COMTRADE_API_KEY"
+KEY_ENV = "COMTRADE_API_KEY"  # the environment variable the http resource's comtrade_api_key is bound to
 KEY_HEADER = "Ocp-Apim-Subscription-Key"
 ROW_CAP = 500  # the preview's hard cap per call (no paging): an answer this long was cut
 
@@ -177,24 +176,20 @@ def query_plan(today: date | None = None) -> tuple[TradeQuery, ...]:
     return tuple(plan)
 
 
-def api_key() -> str | None:
-    return os.environ.get(KEY_ENV, "").strip() or None
-
-
 class ComtradeSource(Source):
     """A planned set of queries in live mode; every `C_*_HS_*.json` file in bundled/directory mode."""
 
-    def land(self, zone: LandingZone, mode: SourceMode, session: requests.Session | None) -> dict[str, LandedFile]:
+    def land(self, zone: LandingZone, mode: SourceMode, live: LiveAccess | None) -> dict[str, LandedFile]:
         if mode.kind == LIVE:
-            if session is None:
+            if live is None:
                 raise FetchError(self.name, "queries", "live mode needs an HTTP session")
-            key = api_key()
+            key = live.key(self.name)
             headers = {KEY_HEADER: key} if key else None
             landed: dict[str, LandedFile] = {}
             for query in query_plan():
-                url = f"{self.live_base_url()}/{query.path(keyed=key is not None)}"
+                url = f"{live.base_url(self)}/{query.path(keyed=key is not None)}"
                 landed[query.file_name] = zone.land_url(
-                    session, self.name, query.file_name, url, "json", params=query.params(), headers=headers
+                    live.session, self.name, query.file_name, url, "json", params=query.params(), headers=headers
                 )
             return landed
         folder = self.local_folder(mode)

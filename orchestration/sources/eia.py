@@ -8,18 +8,17 @@ Answer: {"response": {"total": "<n as a string>", "dateFormat": "YYYY-MM", "freq
 "data": [{"period", "productId", "activityId", "countryRegionId", "unit": "TBPD", "value": "<string>",
 ...}]}, "request": {"params": {"api_key": <the caller's key>, ...}}, "apiVersion": ...}.
 
-The API needs a key (EIA_API_KEY). Without one, live mode skips the source with a notice and the
-raw table keeps its last published rows. The key goes as the `api_key` query parameter, which the
-HTTP client redacts in URLs and errors; the API echoes it in `request.params`, so every page is
-stored with `"api_key": "REDACTED"` (and any other occurrence of the key replaced) before it
-reaches the landing zone. Pages are landed as `international_crude_production_page<NNN>.json`,
-the names directory mode replays.
+The API needs a key (the http resource's `eia_api_key`, bound to EIA_API_KEY). Without one, live
+mode skips the source with a notice and the raw table keeps its last published rows. The key goes
+as the `api_key` query parameter, which the HTTP client redacts in URLs and errors; the API echoes
+it in `request.params`, so every page is stored with `"api_key": "REDACTED"` (and any other
+occurrence of the key replaced) before it reaches the landing zone. Pages are landed as
+`international_crude_production_page<NNN>.json`, the names directory mode replays.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import tempfile
 from collections.abc import Mapping
@@ -27,18 +26,17 @@ from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
-import requests
 
 from orchestration import http_client
 from orchestration.errors import FetchError, FormatError, SourceSkipped
 from orchestration.landing import LandedFile, LandingZone
 from orchestration.settings import BUNDLED, LIVE, SourceMode
-from orchestration.sources.base import PublisherFile, RawTable, Source, with_provenance
+from orchestration.sources.base import LiveAccess, PublisherFile, RawTable, Source, with_provenance
 
 SOURCE = "eia"
 BASE_URL = "https://api.eia.gov/v2"
 ROUTE = "international/data/"
-KEY_ENV = "EIA_API_KEY"
+KEY_ENV = "EIA_API_KEY"  # the environment variable the http resource's eia_api_key is bound to
 PAGE_ROWS = 5000  # the API's maximum rows per request
 MAX_PAGES = 50
 TABLE = "eia_crude_production"
@@ -124,9 +122,9 @@ def redact(body: bytes, key: str | None = None) -> bytes:
 class EiaSource(Source):
     """Paged in live mode (needs EIA_API_KEY, else skipped); bundled / directory replay the pages."""
 
-    def land(self, zone: LandingZone, mode: SourceMode, session: requests.Session | None) -> dict[str, LandedFile]:
+    def land(self, zone: LandingZone, mode: SourceMode, live: LiveAccess | None) -> dict[str, LandedFile]:
         if mode.kind == LIVE:
-            return self._land_live(zone, session)
+            return self._land_live(zone, live)
         folder = self.local_folder(mode)
         pages = sorted(p for p in folder.glob("*.json") if PAGE_FILE.match(p.name)) if folder.is_dir() else []
         if not pages:
@@ -141,21 +139,21 @@ class EiaSource(Source):
         for path in pages:
             with tempfile.TemporaryDirectory(prefix="eia-") as tmp:
                 clean = Path(tmp) / path.name
-                clean.write_bytes(redact(path.read_bytes(), os.environ.get(KEY_ENV)))
+                clean.write_bytes(redact(path.read_bytes(), live.key(self.name) if live else None))
                 landed[path.name] = _commit(zone, path.name, clean, str(path), mode.kind)
         return landed
 
-    def _land_live(self, zone: LandingZone, session: requests.Session | None) -> dict[str, LandedFile]:
-        key = os.environ.get(KEY_ENV, "").strip()
+    def _land_live(self, zone: LandingZone, live: LiveAccess | None) -> dict[str, LandedFile]:
+        if live is None:
+            raise FetchError(self.name, ROUTE, "live mode needs an HTTP session")
+        key = live.key(self.name)
         if not key:
             raise SourceSkipped(
                 self.name, KEY_ENV,
                 f"not set: EIA's API needs a key (free at https://www.eia.gov/opendata/register.php); "
                 f"skipped, raw.{TABLE} keeps its last published rows",
             )
-        if session is None:
-            raise FetchError(self.name, ROUTE, "live mode needs an HTTP session")
-        url = f"{self.live_base_url()}/{ROUTE}"
+        url = f"{live.base_url(self)}/{ROUTE}"
         landed: dict[str, LandedFile] = {}
         offset, total = 0, None
         for page in range(1, MAX_PAGES + 1):
@@ -163,7 +161,7 @@ class EiaSource(Source):
             params = {**QUERY, "offset": str(offset), "length": str(PAGE_ROWS), "api_key": key}
             with tempfile.TemporaryDirectory(prefix="eia-") as tmp:
                 raw = Path(tmp) / "answer.json"
-                got = http_client.download(session, self.name, url, raw, params=params)
+                got = http_client.download(live.session, self.name, url, raw, params=params)
                 clean = Path(tmp) / name
                 clean.write_bytes(redact(raw.read_bytes(), key))
                 raw.unlink()
@@ -198,7 +196,8 @@ def _load(path: Path, name: str) -> dict:
     if not isinstance(body, dict):
         raise FormatError(SOURCE, name, "is not an EIA API v2 answer (top level is not an object)")
     if "error" in body:
-        message = http_client.redact_text(json.dumps(body["error"])[:300], [os.environ.get(KEY_ENV, "")])
+        # landed bytes are already redacted (the key replaced wherever it was): `api_key=` is the rest
+        message = http_client.redact_text(json.dumps(body["error"])[:300], [])
         raise FormatError(SOURCE, name, f"EIA answered an error: {message}")
     return body
 

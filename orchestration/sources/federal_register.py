@@ -34,12 +34,11 @@ from datetime import date, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pyarrow as pa
-import requests
 
 from orchestration.errors import FetchError, FormatError
 from orchestration.landing import LandedFile, LandingZone
 from orchestration.settings import LIVE, SourceMode
-from orchestration.sources.base import PublisherFile, RawTable, Source, with_provenance
+from orchestration.sources.base import LiveAccess, PublisherFile, RawTable, Source, with_provenance
 
 SOURCE = "federal_register"
 BASE_URL = "https://www.federalregister.gov/api/v1"
@@ -175,19 +174,19 @@ class Throttle:
 class FederalRegisterSource(Source):
     """The planned searches, page by page, in live mode; every `*.json` in bundled/directory mode."""
 
-    def land(self, zone: LandingZone, mode: SourceMode, session: requests.Session | None) -> dict[str, LandedFile]:
+    def land(self, zone: LandingZone, mode: SourceMode, live: LiveAccess | None) -> dict[str, LandedFile]:
         if mode.kind == LIVE:
-            if session is None:
+            if live is None:
                 raise FetchError(self.name, "queries", "live mode needs an HTTP session")
-            return self._land_live(zone, session)
+            return self._land_live(zone, live)
         folder = self.local_folder(mode)
         names = sorted(p.name for p in folder.glob("*.json") if p.is_file()) if folder.is_dir() else []
         if not names:
             raise FetchError(self.name, str(folder), "no Federal Register answers found (expected documents.json answers saved as *.json)")
         return {name: zone.land_local(self.name, name, folder / name, mode.kind, "json") for name in names}
 
-    def _land_live(self, zone: LandingZone, session: requests.Session) -> dict[str, LandedFile]:
-        url = f"{self.live_base_url()}/{DOCUMENTS_PATH}"
+    def _land_live(self, zone: LandingZone, live: LiveAccess) -> dict[str, LandedFile]:
+        url = f"{live.base_url(self)}/{DOCUMENTS_PATH}"
         throttle = Throttle(MAX_REQUESTS_PER_SECOND)
         landed: dict[str, LandedFile] = {}
         for query in query_plan():
@@ -195,7 +194,7 @@ class FederalRegisterSource(Source):
             while True:
                 name = query.file_name(page)
                 throttle.wait()
-                landed[name] = zone.land_url(session, self.name, name, url, "json", params=query.params(page))
+                landed[name] = zone.land_url(live.session, self.name, name, url, "json", params=query.params(page))
                 answer = load_answer(landed[name])
                 count = answer.get("count")
                 if isinstance(count, int) and count >= RESULT_CAP:

@@ -30,12 +30,11 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import requests
 
 from orchestration.errors import FetchError, FormatError
 from orchestration.landing import LandedFile, LandingZone
 from orchestration.settings import LIVE, SourceMode
-from orchestration.sources.base import PROVENANCE_TYPES, PublisherFile, RawTable, Source, with_provenance
+from orchestration.sources.base import PROVENANCE_TYPES, LiveAccess, PublisherFile, RawTable, Source, with_provenance
 
 SOURCE = "imf"
 PROVENANCE = tuple(PROVENANCE_TYPES)  # the columns every parsed row carries after the data
@@ -118,16 +117,16 @@ TABLES = (
 class ImfSource(Source):
     """Keyless SDMX: the base landing, plus the Accept header that asks for SDMX-CSV."""
 
-    def land(self, zone: LandingZone, mode: SourceMode, session: requests.Session | None) -> dict[str, LandedFile]:
+    def land(self, zone: LandingZone, mode: SourceMode, live: LiveAccess | None) -> dict[str, LandedFile]:
         if mode.kind != LIVE:
-            return _explain_xml(lambda: super(ImfSource, self).land(zone, mode, session))
-        if session is None:
+            return _explain_xml(lambda: super(ImfSource, self).land(zone, mode, live))
+        if live is None:
             raise FetchError(self.name, "IMTS", "live mode needs an HTTP session")
         landed: dict[str, LandedFile] = {}
         for spec in self.files:
             landed[spec.name] = _explain_xml(
                 lambda spec=spec: zone.land_url(
-                    session, self.name, spec.name, self.url_of(spec), "csv", headers={"Accept": ACCEPT}
+                    live.session, self.name, spec.name, self.url_of(spec, live), "csv", headers={"Accept": ACCEPT}
                 )
             )
         return landed

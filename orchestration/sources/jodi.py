@@ -27,12 +27,11 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import requests
 
 from orchestration.errors import FetchError, FormatError
 from orchestration.landing import LandedFile, LandingZone
 from orchestration.settings import BUNDLED, LIVE, SourceMode
-from orchestration.sources.base import PROVENANCE_TYPES, PublisherFile, RawTable, Source, with_provenance
+from orchestration.sources.base import PROVENANCE_TYPES, LiveAccess, PublisherFile, RawTable, Source, with_provenance
 
 SOURCE = "jodi"
 BASE_URL = "https://www.jodidata.org/_resources/files/downloads/oil-data"
@@ -78,11 +77,11 @@ SCHEMA = pa.schema(
 class JodiSource(Source):
     """Live: the full-history zip. Bundled / directory: the zip or JODI's per-year CSV files."""
 
-    def land(self, zone: LandingZone, mode: SourceMode, session: requests.Session | None) -> dict[str, LandedFile]:
+    def land(self, zone: LandingZone, mode: SourceMode, live: LiveAccess | None) -> dict[str, LandedFile]:
         if mode.kind == LIVE:
-            if session is None:
+            if live is None:
                 raise FetchError(self.name, ZIP_NAME, "live mode needs an HTTP session")
-            return {ZIP_NAME: zone.land_url(session, self.name, ZIP_NAME, f"{self.live_base_url()}/{ZIP_NAME}", "zip")}
+            return {ZIP_NAME: zone.land_url(live.session, self.name, ZIP_NAME, f"{live.base_url(self)}/{ZIP_NAME}", "zip")}
         folder = self.local_folder(mode)
         where = "the bundled sample" if mode.kind == BUNDLED else f"directory {folder}"
         names = sorted(p.name for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []

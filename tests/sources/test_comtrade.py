@@ -12,6 +12,7 @@ from orchestration.http_client import make_session
 from orchestration.landing import LandingZone
 from orchestration.settings import SourceMode
 from orchestration.sources import comtrade
+from orchestration.sources.base import LiveAccess
 from tests.conftest import sha256_of, shared_path
 from tests.http_fixture import Reply
 from tests.sources.trade_helpers import FIXTURES, SAMPLE, land, trade_dir
@@ -156,15 +157,21 @@ def _sample_rows(name: str) -> list[dict]:
 
 @pytest.fixture
 def live_comtrade(http_server, monkeypatch):
+    # the environment is for whole refreshes (env -> http resource -> source); direct calls get a LiveAccess
     monkeypatch.setenv("WAREHOUSE_COMTRADE_BASE_URL", http_server.base)
     monkeypatch.setattr(comtrade, "query_plan", lambda today=None: TWO_QUERIES)
-    monkeypatch.delenv(comtrade.KEY_ENV, raising=False)
+    monkeypatch.setenv(comtrade.KEY_ENV, "")  # no key ('' = none; an unset variable fails the run)
     return http_server
+
+
+def access(server, key: str = "") -> LiveAccess:
+    """Live access whose Comtrade base URL is the local server, with `key` ('' = none)."""
+    return LiveAccess(make_session(), base_urls={"comtrade": server.base}, keys={"comtrade": key})
 
 
 def test_keyless_live_uses_the_preview_and_no_key(tmp_path, live_comtrade):
     _serve(live_comtrade, FIXTURE.read_bytes(), answer(_sample_rows("C_A_HS_p368_2020-2024.json")), keyed=False)
-    landed = comtrade.COMTRADE.land(LandingZone(tmp_path / "landing"), SourceMode("live"), make_session())
+    landed = comtrade.COMTRADE.land(LandingZone(tmp_path / "landing"), SourceMode("live"), access(live_comtrade))
     assert set(landed) == {q.file_name for q in TWO_QUERIES}
     seen = live_comtrade.requests[0]
     assert seen.path == "/public/v1/preview/C/M/HS" and "reporterCode=792%2C364" in seen.target
@@ -172,11 +179,12 @@ def test_keyless_live_uses_the_preview_and_no_key(tmp_path, live_comtrade):
     assert comtrade.parse(landed)["comtrade_mirror_trade"].num_rows == 12
 
 
-def test_keyed_live_sends_the_key_as_a_header_and_never_stores_it(tmp_path, live_comtrade, monkeypatch, caplog):
-    monkeypatch.setenv(comtrade.KEY_ENV, SECRET)
+def test_keyed_live_sends_the_key_as_a_header_and_never_stores_it(tmp_path, live_comtrade, caplog):
     _serve(live_comtrade, FIXTURE.read_bytes(), answer(_sample_rows("C_A_HS_p368_2020-2024.json")), keyed=True)
     caplog.set_level("DEBUG")
-    landed = comtrade.COMTRADE.land(LandingZone(tmp_path / "landing"), SourceMode("live"), make_session())
+    live = access(live_comtrade, SECRET)
+    assert SECRET not in repr(live)
+    landed = comtrade.COMTRADE.land(LandingZone(tmp_path / "landing"), SourceMode("live"), live)
     seen = live_comtrade.requests[0]
     assert seen.path == "/data/v1/get/C/M/HS" and seen.headers[comtrade.KEY_HEADER] == SECRET
     assert SECRET not in seen.target
@@ -187,7 +195,7 @@ def test_keyed_live_sends_the_key_as_a_header_and_never_stores_it(tmp_path, live
     # an HTTP failure's error text does not carry the key either
     live_comtrade.script("/data/v1/get/C/M/HS", Reply(500, body=SECRET.encode()))
     with pytest.raises(FetchError) as error:
-        comtrade.COMTRADE.land(LandingZone(tmp_path / "landing2"), SourceMode("live"), make_session())
+        comtrade.COMTRADE.land(LandingZone(tmp_path / "landing2"), SourceMode("live"), live)
     assert "gave up after retries" in str(error.value) and SECRET not in str(error.value)
 
 
@@ -208,7 +216,7 @@ def test_live_refresh_with_a_key_and_the_500_row_cap(refresh, warehouse_home, tm
     before = sha256_of(published)
 
     # the preview answers exactly 500 rows: the run fails, naming the cap, and publishes nothing
-    monkeypatch.delenv(comtrade.KEY_ENV)
+    monkeypatch.setenv(comtrade.KEY_ENV, "")
     capped = answer([{**fixture_rows()[0], "period": f"2025{m:02d}"} for m in range(1, 13)] * 41 + [fixture_rows()[0]] * 8)
     _serve(live_comtrade, capped, answer([]), keyed=False)
     code, out, err = refresh("--only", "comtrade", sources="live")

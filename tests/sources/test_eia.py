@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.errors import AccessDenied, FormatError, SourceSkipped
+from orchestration.errors import AccessDenied, FetchError, FormatError, SourceSkipped
 from orchestration.http_client import make_session
 from orchestration.landing import LandedFile, LandingZone
 from orchestration.settings import LIVE, SAMPLE_DIR, SourceMode
 from orchestration.sources import eia
+from orchestration.sources.base import LiveAccess
 from tests.conftest import sha256_of, shared_path
 from tests.http_fixture import Reply
 from tests.sources.oil_refresh import query, source_dir, start_from_baseline, tree_bytes
@@ -119,12 +120,15 @@ def answer_with_key(n: int) -> bytes:
     return dump(page(n)).replace(b"MOCK_API_KEY", SECRET.encode())
 
 
-def test_live_pages_are_fetched_with_the_key_and_landed_without_it(tmp_path, monkeypatch, http_server):
-    monkeypatch.setenv("EIA_API_KEY", SECRET)
-    monkeypatch.setenv("WAREHOUSE_EIA_BASE_URL", http_server.url("/v2"))
+def access(server, key: str = SECRET) -> LiveAccess:
+    """Live access whose EIA base URL is the local server, with `key` ('' = none)."""
+    return LiveAccess(make_session(), base_urls={"eia": server.url("/v2")}, keys={"eia": key})
+
+
+def test_live_pages_are_fetched_with_the_key_and_landed_without_it(tmp_path, http_server):
     http_server.script(ROUTE, Reply(200, body=answer_with_key(1)), Reply(200, body=answer_with_key(2)))
     zone = LandingZone(tmp_path / "landing")
-    files = eia.EIA.land(zone, SourceMode(LIVE), make_session())
+    files = eia.EIA.land(zone, SourceMode(LIVE), access(http_server))
     assert sorted(files) == list(PAGES)
     sent = [r.target for r in http_server.requests]
     assert len(sent) == 2 and all(f"api_key={SECRET}" in t for t in sent)
@@ -135,24 +139,32 @@ def test_live_pages_are_fetched_with_the_key_and_landed_without_it(tmp_path, mon
     assert table.num_rows == 3 and SECRET not in json.dumps(table.to_pylist(), default=str)
 
 
-def test_an_http_error_never_shows_the_key(tmp_path, monkeypatch, http_server):
-    monkeypatch.setenv("EIA_API_KEY", SECRET)
-    monkeypatch.setenv("WAREHOUSE_EIA_BASE_URL", http_server.url("/v2"))
+def test_an_http_error_never_shows_the_key(tmp_path, http_server):
     http_server.script(ROUTE, Reply(403, body=b'{"error":"API_KEY_INVALID"}'))
     with pytest.raises(AccessDenied) as caught:
-        eia.EIA.land(LandingZone(tmp_path / "landing"), SourceMode(LIVE), make_session())
+        eia.EIA.land(LandingZone(tmp_path / "landing"), SourceMode(LIVE), access(http_server))
     assert "HTTP 403" in str(caught.value) and "api_key=REDACTED" in str(caught.value) and SECRET not in str(caught.value)
 
 
-def test_live_without_a_key_is_skipped_not_failed(tmp_path, monkeypatch):
-    monkeypatch.delenv("EIA_API_KEY", raising=False)
-    with pytest.raises(SourceSkipped, match="EIA_API_KEY: not set"):
+def test_live_without_a_key_is_skipped_not_failed(tmp_path, http_server):
+    for key in ("", "  "):
+        with pytest.raises(SourceSkipped, match="EIA_API_KEY: not set"):
+            eia.EIA.land(LandingZone(tmp_path / "landing"), SourceMode(LIVE), access(http_server, key))
+    assert http_server.requests == []  # nothing was asked without a key
+    with pytest.raises(FetchError, match="live mode needs an HTTP session"):
         eia.EIA.land(LandingZone(tmp_path / "landing"), SourceMode(LIVE), None)
+
+
+def test_a_directory_replay_has_the_key_it_is_given_redacted(tmp_path, http_server):
+    root = source_dir(tmp_path, "eia", {PAGES[0]: answer_with_key(1).replace(b'"apiVersion"', f'"note":"{SECRET}","apiVersion"'.encode())})
+    zone = LandingZone(tmp_path / "landing")
+    files = eia.EIA.land(zone, SourceMode("directory", root), access(http_server))
+    assert SECRET.encode() not in tree_bytes(tmp_path / "landing") and list(files) == [PAGES[0]]
 
 
 # -- whole refreshes ------------------------------------------------------------------------
 def test_live_refresh_without_a_key_publishes_and_keeps_the_last_rows(refresh, warehouse_home, monkeypatch):
-    monkeypatch.delenv("EIA_API_KEY", raising=False)
+    monkeypatch.setenv("EIA_API_KEY", "")  # no key ('' = none; an unset variable fails the run)
     monkeypatch.setenv("WAREHOUSE_EIA_BASE_URL", "http://127.0.0.1:9")  # never called: nothing may leave the machine
     published = start_from_baseline(warehouse_home)
     code, out, err = refresh("--only", "eia", sources="live")

@@ -14,6 +14,7 @@ from orchestration.http_client import make_session
 from orchestration.landing import LandingZone
 from orchestration.settings import SourceMode
 from orchestration.sources import federal_register as fr
+from orchestration.sources.base import LiveAccess
 from tests.conftest import shared_path
 from tests.http_fixture import Reply
 from tests.sources.trade_helpers import SAMPLE, land
@@ -270,9 +271,13 @@ DOCUMENTS = "/api/v1/documents.json"
 
 @pytest.fixture
 def live_fr(http_server, monkeypatch):
-    monkeypatch.setenv("WAREHOUSE_FEDERAL_REGISTER_BASE_URL", http_server.base + "/api/v1")
     monkeypatch.setattr(fr, "query_plan", lambda today=None: TWO_QUERIES)
     return http_server
+
+
+def access(server) -> LiveAccess:
+    """Live access whose Federal Register base URL is the local server."""
+    return LiveAccess(make_session(), base_urls={"federal_register": server.base + "/api/v1"})
 
 
 def _query_of(target: str) -> dict[str, list[str]]:
@@ -285,7 +290,7 @@ def test_live_pages_until_total_pages(tmp_path, live_fr):
     page2 = answer([document("2025-00003")], count=3, total_pages=2)
     empty = b'{"count":0,"description":"Documents matching \'Iran\'"}'
     live_fr.script(DOCUMENTS, *(Reply(200, body=b, headers=JSON) for b in (page1, page2, empty)))
-    landed = fr.FEDERAL_REGISTER.land(LandingZone(tmp_path / "landing"), SourceMode("live"), make_session())
+    landed = fr.FEDERAL_REGISTER.land(LandingZone(tmp_path / "landing"), SourceMode("live"), access(live_fr))
     assert list(landed) == [
         "documents_iraq_foreign-assets-control-office_2025-01-01_2025-06-30_p1.json",
         "documents_iraq_foreign-assets-control-office_2025-01-01_2025-06-30_p2.json",
@@ -310,7 +315,7 @@ def test_live_pages_until_total_pages(tmp_path, live_fr):
 def test_live_fails_when_a_window_reaches_the_cap(tmp_path, live_fr):
     live_fr.script(DOCUMENTS, Reply(200, body=answer([document()], count=10_000, total_pages=10), headers=JSON))
     with pytest.raises(FormatError) as raised:
-        fr.FEDERAL_REGISTER.land(LandingZone(tmp_path / "landing"), SourceMode("live"), make_session())
+        fr.FEDERAL_REGISTER.land(LandingZone(tmp_path / "landing"), SourceMode("live"), access(live_fr))
     message = str(raised.value)
     assert message.startswith("[federal_register] documents_iraq_foreign-assets-control-office_2025-01-01_2025-06-30_p1.json:")
     assert "2025-01-01..2025-06-30" in message and "10,000" in message and "split the window" in message

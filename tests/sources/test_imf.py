@@ -8,9 +8,11 @@ from datetime import date
 import pytest
 
 from orchestration.errors import FormatError
+from orchestration.http_client import make_session
 from orchestration.landing import LandingZone
 from orchestration.settings import SourceMode
 from orchestration.sources import imf
+from orchestration.sources.base import LiveAccess
 from tests.conftest import sha256_of, shared_path
 from tests.http_fixture import Reply
 from tests.sources.trade_helpers import FIXTURES, SAMPLE, land, trade_dir
@@ -117,14 +119,16 @@ def test_an_answer_for_another_series_is_refused(tmp_path):
         imf.parse(landed)
 
 
-def test_live_mode_asks_for_sdmx_csv(tmp_path, http_server, monkeypatch):
-    monkeypatch.setenv("WAREHOUSE_IMF_BASE_URL", http_server.url("/imts"))
+def live(server) -> LiveAccess:
+    """Live access whose IMF base URL is the local server."""
+    return LiveAccess(make_session(), base_urls={"imf": server.url("/imts")})
+
+
+def test_live_mode_asks_for_sdmx_csv(tmp_path, http_server):
     for query in imf.QUERIES:
         http_server.script(f"/imts/{query.key}", Reply(200, body=(SAMPLE / "imf" / query.file_name).read_bytes(),
                                                         headers={"Content-Type": "application/vnd.sdmx.data+csv"}))
-    from orchestration.http_client import make_session
-
-    landed = imf.IMF.land(LandingZone(tmp_path / "landing"), SourceMode("live"), make_session())
+    landed = imf.IMF.land(LandingZone(tmp_path / "landing"), SourceMode("live"), live(http_server))
     assert set(landed) == {q.file_name for q in imf.QUERIES}
     seen = http_server.requests[0]
     assert seen.headers["Accept"] == imf.ACCEPT
@@ -133,14 +137,11 @@ def test_live_mode_asks_for_sdmx_csv(tmp_path, http_server, monkeypatch):
     assert imf.parse(landed)["imf_imts_trade"].num_rows > 100
 
 
-def test_live_xml_answer_is_a_clear_error(tmp_path, http_server, monkeypatch):
-    monkeypatch.setenv("WAREHOUSE_IMF_BASE_URL", http_server.url("/imts"))
+def test_live_xml_answer_is_a_clear_error(tmp_path, http_server):
     http_server.script("/imts/IRQ.MG_CIF_USD.IRN.M", Reply(200, body=(FIXTURES / "imf" / "IMTS_IRQ.MG_CIF_USD.IRN.M.xml").read_bytes(),
                                                            headers={"Content-Type": "application/xml"}))
-    from orchestration.http_client import make_session
-
     with pytest.raises(FormatError, match=r"^\[imf\] .*SDMX-ML \(XML\), but SDMX-CSV was requested"):
-        imf.IMF.land(LandingZone(tmp_path / "landing"), SourceMode("live"), make_session())
+        imf.IMF.land(LandingZone(tmp_path / "landing"), SourceMode("live"), live(http_server))
 
 
 # -- bad input through `warehouse refresh`: a clear error, nothing published -------------------

@@ -9,10 +9,13 @@ from pathlib import Path
 import pytest
 
 from orchestration.errors import FetchError, FormatError
+from orchestration.http_client import make_session
 from orchestration.landing import LandedFile, LandingZone
-from orchestration.settings import SAMPLE_DIR, SourceMode
+from orchestration.settings import LIVE, SAMPLE_DIR, SourceMode
 from orchestration.sources import jodi
+from orchestration.sources.base import LiveAccess
 from tests.conftest import sha256_of
+from tests.http_fixture import Reply
 from tests.sources.oil_refresh import query, source_dir, start_from_baseline
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "jodi"
@@ -154,6 +157,19 @@ def test_directory_with_a_file_jodi_does_not_publish_is_refused(tmp_path):
     root = source_dir(tmp_path, "jodi", {"jodi_export.csv": fixture_bytes()})
     with pytest.raises(FetchError, match="not a JODI file name"):
         jodi.JODI.land(LandingZone(tmp_path / "landing"), SourceMode("directory", root), None)
+
+
+def test_live_fetches_the_zip_from_the_base_url_it_is_given(tmp_path, http_server):
+    archive = tmp_path / jodi.ZIP_NAME
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
+        out.writestr("world_Primary_CSV.csv", fixture_bytes())
+    http_server.script(f"/oil/{jodi.ZIP_NAME}", Reply(200, body=archive.read_bytes(), headers={"Content-Type": "application/zip"}))
+    zone = LandingZone(tmp_path / "landing")
+    with pytest.raises(FetchError, match="live mode needs an HTTP session"):
+        jodi.JODI.land(zone, SourceMode(LIVE), None)
+    landed = jodi.JODI.land(zone, SourceMode(LIVE), LiveAccess(make_session(), base_urls={"jodi": http_server.url("/oil/")}))
+    assert list(landed) == [jodi.ZIP_NAME] and landed[jodi.ZIP_NAME].origin == http_server.url(f"/oil/{jodi.ZIP_NAME}")
+    assert jodi.parse(landed, today=TODAY)["jodi_crude_oil"].num_rows == 8
 
 
 # -- whole refreshes: a good published warehouse first, then the bad directory ---------------

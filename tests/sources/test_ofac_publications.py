@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from orchestration.errors import FormatError
+from orchestration.errors import FetchError, FormatError
 from orchestration.http_client import HttpSettings, make_session
 from orchestration.landing import LandingZone
 from orchestration.settings import BUNDLED, LIVE, SourceMode
+from orchestration.sources.base import LiveAccess
 from orchestration.sources.ofac import OFAC, read_publications
 from tests.conftest import SAMPLE_OFAC
 from tests.http_fixture import Reply, ScriptedServer
@@ -81,13 +82,23 @@ def test_bundled_sample_lands_and_parses_the_history(tmp_path):
     assert all(p["is_sample"] and p["source_mode"] == "bundled" for p in publications)
 
 
-def test_service_root_follows_the_base_url(monkeypatch):
+def test_service_root_follows_the_base_url():
     history = OFAC.files[-1]
     assert OFAC.url_of(history) == "https://sanctionslistservice.ofac.treas.gov/changes/history/{year}"
-    monkeypatch.setenv("WAREHOUSE_OFAC_BASE_URL", "http://127.0.0.1:9/exports")
-    assert OFAC.url_of(history) == "http://127.0.0.1:9/changes/history/{year}"
-    monkeypatch.setenv("WAREHOUSE_OFAC_BASE_URL", "https://mirror.example/ofac/api/PublicationPreview/exports/")
-    assert OFAC.url_of(history) == "https://mirror.example/ofac/changes/history/{year}"
+    assert OFAC.url_of(history, "") == OFAC.url_of(history)  # an empty override: the publisher's address
+    assert OFAC.url_of(history, "http://127.0.0.1:9/exports") == "http://127.0.0.1:9/changes/history/{year}"
+    mirror = "https://mirror.example/ofac/api/PublicationPreview/exports/"
+    assert OFAC.url_of(history, mirror) == "https://mirror.example/ofac/changes/history/{year}"
+    assert OFAC.url_of(OFAC.files[0], mirror) == "https://mirror.example/ofac/api/PublicationPreview/exports/SDN.CSV"
+    # a LiveAccess's override for ofac, as live mode passes it
+    with make_session(SETTINGS) as session:
+        assert OFAC.url_of(history, LiveAccess(session, {"ofac": mirror})) == "https://mirror.example/ofac/changes/history/{year}"
+        assert OFAC.url_of(history, LiveAccess(session, {"jodi": mirror})) == OFAC.url_of(history)
+
+
+def test_live_mode_without_access_fails(tmp_path):
+    with pytest.raises(FetchError, match="live mode needs an HTTP session"):
+        OFAC.land(LandingZone(tmp_path / "landing"), SourceMode(LIVE), None)
 
 
 def serve_exports(server: ScriptedServer) -> None:
@@ -95,14 +106,13 @@ def serve_exports(server: ScriptedServer) -> None:
         server.script(f"/exports/{name}", Reply(200, body=(SAMPLE_OFAC / name).read_bytes(), headers={"Content-Type": "text/csv"}))
 
 
-def test_live_fetches_this_years_history_from_the_service_root(tmp_path, monkeypatch, http_server: ScriptedServer):
+def test_live_fetches_this_years_history_from_the_service_root(tmp_path, http_server: ScriptedServer):
     year = datetime.now(ZoneInfo("America/New_York")).year
     serve_exports(http_server)
     body = json.dumps({"publications": [ITEM, {"publicationID": 804, "datePublished": "2026-01-20T09:00:00"}]}).encode()
     http_server.script(f"/changes/history/{year}", Reply(200, body=body, headers={"Content-Type": "application/json"}))
-    monkeypatch.setenv("WAREHOUSE_OFAC_BASE_URL", http_server.url("/exports"))
     with make_session(SETTINGS) as session:
-        landed = OFAC.land(LandingZone(tmp_path / "landing"), SourceMode(LIVE), session)
+        landed = OFAC.land(LandingZone(tmp_path / "landing"), SourceMode(LIVE), LiveAccess(session, {"ofac": http_server.url("/exports")}))
     name = f"changes_history_{year}.json"
     assert landed[name].origin == http_server.url(f"/changes/history/{year}")
     assert http_server.hits(f"/changes/history/{year}") == 1
@@ -113,12 +123,11 @@ def test_live_fetches_this_years_history_from_the_service_root(tmp_path, monkeyp
     assert publications[1]["published_at"] == datetime(2026, 1, 20, 14, 0, tzinfo=UTC)
 
 
-def test_live_404_means_no_history(tmp_path, monkeypatch, http_server: ScriptedServer):
+def test_live_404_means_no_history(tmp_path, http_server: ScriptedServer):
     year = datetime.now(ZoneInfo("America/New_York")).year
     serve_exports(http_server)  # everything else unscripted answers 404: the XML files too
-    monkeypatch.setenv("WAREHOUSE_OFAC_BASE_URL", http_server.url("/exports"))
     with make_session(SETTINGS) as session:
-        landed = OFAC.land(LandingZone(tmp_path / "landing"), SourceMode(LIVE), session)
+        landed = OFAC.land(LandingZone(tmp_path / "landing"), SourceMode(LIVE), LiveAccess(session, {"ofac": http_server.url("/exports")}))
     assert sorted(landed) == sorted(CSV_FILES)
     assert http_server.hits(f"/changes/history/{year}") == 1  # a 404 is not retried
     tables = OFAC.parse(landed)
@@ -128,12 +137,11 @@ def test_live_404_means_no_history(tmp_path, monkeypatch, http_server: ScriptedS
     assert OFAC.summarize(tables) == {}
 
 
-def test_live_history_of_an_unknown_shape_fails(tmp_path, monkeypatch, http_server: ScriptedServer):
+def test_live_history_of_an_unknown_shape_fails(tmp_path, http_server: ScriptedServer):
     year = datetime.now(ZoneInfo("America/New_York")).year
     serve_exports(http_server)
     http_server.script(f"/changes/history/{year}", Reply(200, body=b'{"data": []}', headers={"Content-Type": "application/json"}))
-    monkeypatch.setenv("WAREHOUSE_OFAC_BASE_URL", http_server.url("/exports"))
     with make_session(SETTINGS) as session:
-        landed = OFAC.land(LandingZone(tmp_path / "landing"), SourceMode(LIVE), session)
+        landed = OFAC.land(LandingZone(tmp_path / "landing"), SourceMode(LIVE), LiveAccess(session, {"ofac": http_server.url("/exports")}))
     with pytest.raises(FormatError, match=rf'\[ofac\] changes_history_{year}\.json: .*without a "publications" list'):
         OFAC.parse(landed)
