@@ -6,6 +6,7 @@
     warehouse status                   what is published (read from the published file itself),
                                        the kept versions, and the last run
     warehouse rollback [RUN_ID]        make a kept version current again (default: the one before)
+    warehouse backfill ofac ARCHIVE    load an archive's dated OFAC list versions in one run
     warehouse sources                  the sources and the files each reads
 
 `refresh` runs the one `refresh_warehouse` job of `orchestration.definitions`, the same job the UI,
@@ -54,6 +55,12 @@ def main(argv: list[str] | None = None) -> int:
         help="for this run only, accept counts beyond the gates' bounds (a genuine collapse or growth): "
         "row-count floors and ceilings and the nexus-count fall are lifted; REASON goes in the run report",
     )
+    backfill = commands.add_parser(
+        "backfill", help="load many dated versions of a source's list in one run (ARCHIVE/ofac/YYYY-MM-DD/SDN.CSV ...)")
+    backfill.add_argument("source", choices=["ofac"], help="the source whose versions the archive holds")
+    backfill.add_argument("archive", type=Path, help="a folder holding <source>/<version>/ with the publisher's files")
+    backfill.add_argument("--accept-change", metavar="REASON",
+                          help="as for refresh: lift the row-count floors and the nexus-count fall for this run")
     commands.add_parser("status", help="what is published, when, and from which inputs")
     rollback = commands.add_parser("rollback", help="make a kept published version current again, atomically")
     rollback.add_argument("run_id", nargs="?", metavar="RUN_ID",
@@ -69,12 +76,14 @@ def main(argv: list[str] | None = None) -> int:
     sql.add_argument("query", nargs="?", help="run this one statement and exit; without it, an interactive prompt")
     args = parser.parse_args(argv)
     try:
-        if args.command == "refresh":
+        if args.command in ("refresh", "backfill"):
             reason = ""
             if args.accept_change is not None:
                 reason = args.accept_change.strip()
                 if not reason:
                     raise SettingsError("--accept-change needs a reason, e.g. --accept-change 'OFAC delisted 40 Iraqi entries on 2026-03-02'")
+            if args.command == "backfill":
+                return backfill_command(args.source, args.archive, reason)
             return refresh_command(args.only, reason)
         if args.command == "status":
             return status_command()
@@ -117,7 +126,22 @@ def refresh_command(only: list[str] | None, accept_change: str = "") -> int:
     return _run_refresh(names, accept_change)
 
 
-def _run_refresh(names: list[str] | None, accept_change: str) -> int:
+def backfill_command(source: str, archive: Path, accept_change: str = "") -> int:
+    """`warehouse refresh --only ofac` whose OFAC step loads every new version of the archive."""
+    from orchestration.backfill import scan_archive
+
+    archive = archive.resolve()
+    versions = scan_archive(archive)  # a bad archive fails before anything starts
+    paths = layout()
+    _check_writable(paths.home)
+    print(f"warehouse backfill {source}: {len(versions)} list version(s) in {archive / source}, "
+          f"{versions[0].label} to {versions[-1].label}; home {paths.home}", flush=True)
+    if accept_change:
+        print(f"  accepting counts beyond the gates' bounds for this run: {accept_change}", flush=True)
+    return _run_refresh([source], accept_change, backfill=str(archive))
+
+
+def _run_refresh(names: list[str] | None, accept_change: str, backfill: str = "") -> int:
     """The `refresh_warehouse` job of the one Definitions, in this process; --only is an asset selection."""
     import dagster as dg
 
@@ -143,11 +167,12 @@ def _run_refresh(names: list[str] | None, accept_change: str) -> int:
             instance=instance,
             run_config={
                 "loggers": {"console": {"config": {"log_level": "INFO"}}},
-                "resources": {"warehouse": {"config": WarehouseResource.run_config(accept_change)}},
+                "resources": {"warehouse": {"config": WarehouseResource.run_config(accept_change, backfill)}},
             },
             asset_selection=selection,
             raise_on_error=False,
-            tags={"trigger": "warehouse-cli", **({"accept_change": accept_change} if accept_change else {})},
+            tags={"trigger": "warehouse-cli", **({"accept_change": accept_change} if accept_change else {}),
+                  **({"backfill": backfill} if backfill else {})},
         )
     run_id = result.run_id
     if result.success and not store.build_dir(run_id).exists():

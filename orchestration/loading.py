@@ -66,16 +66,21 @@ def load_raw_tables(
     tables: Mapping[str, pa.Table],
     landed: Mapping[str, LandedFile],
     summary: dict | None = None,
+    files_of: Mapping[str, list[LandedFile]] | None = None,
 ) -> dict[str, int]:
     """Replace raw.<table> in the run's build with the parsed rows plus provenance columns;
-    `summary` (Source.summarize's counts) goes into the load report."""
+    `summary` (Source.summarize's counts) goes into the load report. Only the tables in `tables`
+    are replaced; `files_of` names each one's files where `landed` is not keyed by the publisher's
+    file names (a backfill lands many versions of each)."""
     counts: dict[str, int] = {}
     loaded_at = utcnow()
     with warehouse.connect(run_id) as con:
         con.execute("begin")
         for spec in source.tables:
+            if spec.name not in tables:
+                continue
             arrow = tables[spec.name]
-            files = [landed[name] for name in landed if spec.fed_by(name)]
+            files = files_of[spec.name] if files_of is not None else [landed[name] for name in landed if spec.fed_by(name)]
             con.register("incoming", file_provenance(arrow, files))
             con.execute(f"create or replace table raw.{spec.name} as select * from incoming")
             con.unregister("incoming")
@@ -124,17 +129,22 @@ def file_provenance(arrow: pa.Table, files: list[LandedFile]) -> pa.Table:
     return with_provenance(arrow, {f.name: f for f in files})
 
 
-def keep_raw_tables(warehouse: Warehouse, run_id: str, source: Source, reason: str) -> dict[str, int]:
+def keep_raw_tables(
+    warehouse: Warehouse, run_id: str, source: Source, reason: str, empty: Mapping[str, pa.Table] | None = None
+) -> dict[str, int]:
     """A skipped source keeps its last published rows; on a first run its tables start empty.
 
     The empty tables take their columns from the parser run on no files, so dbt models still build.
+    Given `empty` (its tables with no rows), only those tables are kept (the rest of a backfill).
     """
-    empty = source.parse({}) if source.parse_empty_ok else {}
+    kept = [spec for spec in source.tables if empty is None or spec.name in empty]
+    if empty is None:
+        empty = source.parse({}) if source.parse_empty_ok else {}
     counts: dict[str, int] = {}
     with warehouse.connect(run_id) as con:
         existing = {t for (t,) in con.execute(
             "select table_name from information_schema.tables where table_schema = 'raw'").fetchall()}
-        for spec in source.tables:
+        for spec in kept:
             if spec.name not in existing:
                 if spec.name not in empty:
                     raise RuntimeError(f"[{source.name}] skipped on a first run, and its parser cannot build empty tables")

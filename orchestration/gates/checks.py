@@ -40,7 +40,8 @@ def gx_check(key: dg.AssetKey) -> dg.AssetChecksDefinition:
             if not_loaded:
                 context.log.warning(f"{table}: not loaded this run (optional file absent or source skipped)")
             result = validate_table(con, table, previous, not_loaded=not_loaded,
-                                    accepted_change=warehouse.accept_change or None)
+                                    accepted_change=warehouse.accept_change or None,
+                                    backfill=warehouse.backfill or None)
         store.record_report(run_id, f"gate-{table}", {"kind": "gate", **result.as_dict()})
         log = context.log.info if result.passed else context.log.error
         log(result.summary())
@@ -96,16 +97,25 @@ def nexus_counts(context: dg.AssetCheckExecutionContext, warehouse: WarehouseRes
     store = warehouse.store()
     run_id = context.op_execution_context.run_id
     with store.connect(run_id) as con:
-        last_two = con.execute(
-            "select version_seq, iraq_nexus_entities, iran_nexus_entities from marts.fct_ofac_list_versions "
-            "order by version_seq desc limit 2"
-        ).fetchall()
+        # every pair of successive versions whose later one was loaded by this run (a backfill loads many)
+        pairs = con.execute("""
+            select version_seq, list_version, iraq_now, iran_now, iraq_before, iran_before
+            from (
+                select version_seq, list_version, observed_at,
+                       iraq_nexus_entities as iraq_now, iran_nexus_entities as iran_now,
+                       lag(iraq_nexus_entities) over (order by version_seq) as iraq_before,
+                       lag(iran_nexus_entities) over (order by version_seq) as iran_before
+                from marts.fct_ofac_list_versions
+            )
+            where version_seq > 1 and observed_at >= (select min(fetched_at) from raw.ofac_sdn)
+            order by version_seq
+        """).fetchall()
     falls = []
-    if len(last_two) == 2:
-        (_, iraq_now, iran_now), (_, iraq_before, iran_before) = last_two
+    for seq, version, iraq_now, iran_now, iraq_before, iran_before in pairs:
         for country, before, now in (("Iraq", iraq_before, iraq_now), ("Iran", iran_before, iran_now)):
             if before and (before - now) / before > MAX_NEXUS_FALL:
-                falls.append(f"listed {country}-nexus entries fell from {before:,} to {now:,} ({(now - before) / before:+.1%})")
+                at = f" at list version {seq} ({version[:12]}…)" if len(pairs) > 1 else ""
+                falls.append(f"listed {country}-nexus entries fell from {before:,} to {now:,} ({(now - before) / before:+.1%}){at}")
     accepted = warehouse.accept_change or ""
     passed = not falls or bool(accepted)
     summary = (
@@ -118,4 +128,4 @@ def nexus_counts(context: dg.AssetCheckExecutionContext, warehouse: WarehouseRes
                                                             "detail": summary, "accepted_change": accepted or None})
     (context.log.info if passed else context.log.error)(f"[ofac] {summary}")
     return dg.AssetCheckResult(passed=passed, severity=dg.AssetCheckSeverity.ERROR, description=f"[ofac] {summary}",
-                               metadata={"versions_compared": len(last_two), "accepted_change": accepted})
+                               metadata={"version_pairs_compared": len(pairs), "accepted_change": accepted})

@@ -14,7 +14,8 @@ The publication history lives beside the exports on the same service, not under 
     exports   <service>/api/PublicationPreview/exports/<FILE>
     history   <service>/changes/history/{year}      landed as changes_history_{year}.json
 
-`<service>` is the live base URL (WAREHOUSE_OFAC_BASE_URL, if set) with a trailing
+`<service>` is the live base URL (the http resource's `ofac_base_url`, WAREHOUSE_OFAC_BASE_URL, if
+set) with a trailing
 `/api/PublicationPreview/exports` or `/exports` cut off, so a mirror or a local test server set as
 the base URL serves the history too. Its answer is `{"publications": [{"publicationID": 803,
 "datePublished": "2026-01-16T10:01:44.740051"}]}` (older clients read a bare list of the same
@@ -24,6 +25,7 @@ objects); timestamps carry no zone and are US Eastern.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -35,12 +37,11 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-import requests
 
 from orchestration.errors import FetchError, FormatError, NotFound
 from orchestration.landing import LandedFile, LandingZone
 from orchestration.settings import LIVE, SourceMode
-from orchestration.sources.base import PublisherFile, RawTable, Source, with_provenance
+from orchestration.sources.base import LiveAccess, PublisherFile, RawTable, Source, with_provenance
 from orchestration.sources.ofac_advanced import (
     empty_entries,
     empty_relationships,
@@ -105,13 +106,13 @@ FILES = (
 HISTORY = PublisherFile(HISTORY_FILES, "changes/history/{year}", "json", required=False)
 
 TABLES = (
-    RawTable("ofac_sdn", "OFAC SDN list entries (SDN.CSV), one row per listed entity", ("ent_num",), ("SDN.CSV",)),
-    RawTable("ofac_addresses", "Addresses of SDN entries (ADD.CSV)", ("ent_num", "add_num"), ("ADD.CSV",)),
-    RawTable("ofac_aliases", "Aliases of SDN entries (ALT.CSV): aka, fka, nka", ("ent_num", "alt_num"), ("ALT.CSV",)),
+    RawTable("ofac_sdn", "OFAC SDN list entries (SDN.CSV), one row per listed entity and list version", ("list_version", "ent_num"), ("SDN.CSV",)),
+    RawTable("ofac_addresses", "Addresses of SDN entries (ADD.CSV)", ("list_version", "add_num"), ("ADD.CSV",)),
+    RawTable("ofac_aliases", "Aliases of SDN entries (ALT.CSV): aka, fka, nka", ("list_version", "alt_num"), ("ALT.CSV",)),
     RawTable(
         "ofac_comments",
         "Remarks beyond the 1,000-character cut of SDN.CSV (SDN_COMMENTS.CSV, optional)",
-        ("ent_num",),
+        ("list_version", "ent_num"),
         ("SDN_COMMENTS.CSV",),
     ),
     RawTable(
@@ -191,14 +192,50 @@ def _check_ending(path: Path, name: str) -> None:
         raise FormatError(SOURCE, name, "truncated: the last row is incomplete before the 0x1A end-of-file byte")
 
 
+# One version of the SDN list is identified by its three required CSV files together: an
+# address-only change (ADD.CSV) or an alias-only one (ALT.CSV) is a new version even when SDN.CSV is
+# byte for byte the same. SDN_COMMENTS.CSV is optional (a live 404 leaves it out on purpose): were
+# it part of the identity, a load without it would be a "new version" whose long remarks all
+# look cut, thousands of false changes; a change past the 1,000th character of a remark alone is
+# the one change this leaves unseen. The advanced XML exports render the same list (plus the
+# consolidated one) and are not part of it.
+LIST_FILES = tuple(_LAYOUTS)
+IDENTITY_FILES = ("SDN.CSV", "ADD.CSV", "ALT.CSV")
+LIST_TABLES = {name: table for name, (table, _) in _LAYOUTS.items()}  # file -> its raw table
+# on SDN.CSV's rows only: the version's publication where its source says it (an archive's folder
+# name, in a backfill); NULL for a refresh, whose publication is matched from OFAC's history
+PUBLICATION_COLUMNS = {"list_published_at": pa.timestamp("us", tz="UTC"), "list_publication_id": pa.int64()}
+
+
+def list_version_of(landed: Mapping[str, LandedFile]) -> str:
+    """sha256 over one `NAME sha256` line per identifying file that was landed, in a fixed order."""
+    lines = "".join(f"{name} {landed[name].sha256}\n" for name in IDENTITY_FILES if name in landed)
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+def _versioned(table: pa.Table, version: str, extra: Mapping[str, object] | None = None) -> pa.Table:
+    table = table.append_column(pa.field("list_version", pa.string()), pa.array([version] * table.num_rows, pa.string()))
+    for column, kind in (PUBLICATION_COLUMNS.items() if extra is not None else ()):
+        table = table.append_column(pa.field(column, kind), pa.array([extra.get(column)] * table.num_rows, kind))
+    return table
+
+
 def parse(landed: Mapping[str, LandedFile]) -> dict[str, pa.Table]:
     """Every landed OFAC file as its raw table; an absent optional file gives an empty table."""
+    return parse_version(landed)
+
+
+def parse_version(
+    landed: Mapping[str, LandedFile], published_at: datetime | None = None, publication_id: int | None = None
+) -> dict[str, pa.Table]:
+    """One list version's landed files as raw tables, each CSV row carrying the version's identity
+    (`list_version`); SDN.CSV's rows also its publication, where known from the source (a backfill)."""
+    version = list_version_of(landed)
+    publication = {"list_published_at": published_at, "list_publication_id": publication_id}
     tables: dict[str, pa.Table] = {}
     for file_name, (table, columns) in _LAYOUTS.items():
-        if file_name in landed:
-            tables[table] = read_ofac_csv(landed[file_name].path, file_name, columns)
-        else:
-            tables[table] = _empty(columns)
+        rows = read_ofac_csv(landed[file_name].path, file_name, columns) if file_name in landed else _empty(columns)
+        tables[table] = _versioned(rows, version, publication if table == "ofac_sdn" else None)
     if tables["ofac_sdn"].num_rows == 0:
         raise FormatError(SOURCE, "SDN.CSV", "has no entries")
     check_orphan_share(tables)
@@ -329,28 +366,28 @@ def _empty(columns: Mapping[str, str]) -> pa.Table:
 class OfacSource(Source):
     """The exports as declared in FILES, plus the publication history (one file per year)."""
 
-    def service_root(self) -> str:
-        base = self.live_base_url()
+    def service_root(self, base: LiveAccess | str | None = None) -> str:
+        root = self.live_base_url(base)
         for suffix in ("/api/PublicationPreview/exports", "/exports"):
-            if base.endswith(suffix):
-                return base[: -len(suffix)]
-        return base
+            if root.endswith(suffix):
+                return root[: -len(suffix)]
+        return root
 
-    def url_of(self, spec: PublisherFile) -> str:
+    def url_of(self, spec: PublisherFile, base: LiveAccess | str | None = None) -> str:
         if spec is HISTORY:
-            return f"{self.service_root()}/{HISTORY.url}"
-        return super().url_of(spec)
+            return f"{self.service_root(base)}/{HISTORY.url}"
+        return super().url_of(spec, base)
 
-    def land(self, zone: LandingZone, mode: SourceMode, session: requests.Session | None) -> dict[str, LandedFile]:
-        landed = Source.land(replace(self, files=FILES), zone, mode, session)
+    def land(self, zone: LandingZone, mode: SourceMode, live: LiveAccess | None) -> dict[str, LandedFile]:
+        landed = Source.land(replace(self, files=FILES), zone, mode, live)
         if mode.kind == LIVE:
-            if session is None:
+            if live is None:
                 raise FetchError(self.name, HISTORY_FILES, "live mode needs an HTTP session")
             year = datetime.now(EASTERN).year
             name = f"changes_history_{year}.json"
-            url = self.url_of(HISTORY).format(year=year)
+            url = self.url_of(HISTORY, live).format(year=year)
             with contextlib.suppress(NotFound):  # optional: no history published at that address
-                landed[name] = zone.land_url(session, self.name, name, url, HISTORY.expect)
+                landed[name] = zone.land_url(live.session, self.name, name, url, HISTORY.expect)
             return landed
         folder = self.local_folder(mode)
         for path in sorted(folder.glob(HISTORY_FILES)) if folder.is_dir() else ():

@@ -28,6 +28,8 @@ fingerprinted as (
         aliases,
         observed_at as first_seen_at
     from entities
+    -- a backfill loads many versions at once: a state is kept as first seen
+    qualify row_number() over (partition by state_hash order by observed_at) = 1
 
 )
 

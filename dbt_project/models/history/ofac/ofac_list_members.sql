@@ -37,7 +37,7 @@ members as (
     inner join observations
         on observations.observed_at = entities.observed_at
         and observations.list_version = entities.list_version
-    inner join nexus on nexus.ent_num = entities.ent_num
+    inner join nexus on nexus.list_version = entities.list_version and nexus.ent_num = entities.ent_num
 
 )
 

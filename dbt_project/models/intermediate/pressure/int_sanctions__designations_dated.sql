@@ -28,6 +28,8 @@ themes as (
         bool_or(theme = 'terrorism') as has_terrorism_program,
         bool_or(theme = 'financial') as has_financial_program
     from {{ ref('int_ofac__programs_classified') }}
+    -- the programs of the list version loaded last (a backfill loads many)
+    where list_version = (select list_version from {{ ref('stg_ofac__sdn_entries') }} order by observed_at desc limit 1)
     group by ent_num
 
 )

@@ -1,4 +1,5 @@
--- One row per SDN entry with its full remarks, programs, addresses, countries and aliases.
+-- One row per SDN entry and list version with its full remarks, programs, addresses, countries and
+-- aliases (a refresh loads one list version, a backfill many: every join is within one version).
 with entries as (
 
     select * from {{ ref('stg_ofac__sdn_entries') }}
@@ -14,31 +15,34 @@ comments as (
 programs as (
 
     select
+        list_version,
         ent_num,
         {{ agg_list('program', 'program') }} as programs
     from {{ ref('stg_ofac__sdn_programs') }}
-    group by ent_num
+    group by list_version, ent_num
 
 ),
 
 addresses as (
 
     select
+        list_version,
         ent_num,
         {{ agg_list("concat_ws(', ', street_address, city_region_postcode, country)", 'address_num') }} as addresses,
         {{ agg_distinct_list('country') }} as countries
     from {{ ref('stg_ofac__addresses') }}
-    group by ent_num
+    group by list_version, ent_num
 
 ),
 
 aliases as (
 
     select
+        list_version,
         ent_num,
         {{ agg_list('alias_name', 'alias_num') }} as aliases
     from {{ ref('stg_ofac__aliases') }}
-    group by ent_num
+    group by list_version, ent_num
 
 ),
 
@@ -73,10 +77,10 @@ assembled as (
         entries.is_sample
 
     from entries
-    left join comments on comments.ent_num = entries.ent_num
-    left join programs on programs.ent_num = entries.ent_num
-    left join addresses on addresses.ent_num = entries.ent_num
-    left join aliases on aliases.ent_num = entries.ent_num
+    left join comments on comments.list_version = entries.list_version and comments.ent_num = entries.ent_num
+    left join programs on programs.list_version = entries.list_version and programs.ent_num = entries.ent_num
+    left join addresses on addresses.list_version = entries.list_version and addresses.ent_num = entries.ent_num
+    left join aliases on aliases.list_version = entries.list_version and aliases.ent_num = entries.ent_num
 
 )
 

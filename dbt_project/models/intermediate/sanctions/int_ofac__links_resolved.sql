@@ -7,7 +7,7 @@ with entities as (
 
 mentions as (
 
-    select * from {{ explode_regex_captures('entities', 'ent_num', 'remarks', "'Linked To: ([^;]+)'", 'linked_name_raw') }}
+    select * from {{ explode_regex_captures('entities', 'list_version, ent_num', 'remarks', "'Linked To: ([^;]+)'", 'linked_name_raw') }}
 
 ),
 
@@ -15,6 +15,7 @@ cleaned as (
 
     -- the last remark ends with a full stop that is not part of the name
     select distinct
+        list_version,
         ent_num,
         trim(case when right(trim(linked_name_raw), 1) = '.' then left(trim(linked_name_raw), length(trim(linked_name_raw)) - 1)
                   else trim(linked_name_raw) end) as linked_name
@@ -25,6 +26,7 @@ cleaned as (
 targets as (
 
     select
+        list_version,
         ent_num as linked_ent_num,
         case when right(name, 1) = '.' then left(name, length(name) - 1) else name end as match_name
     from entities
@@ -32,8 +34,9 @@ targets as (
 )
 
 select
+    cleaned.list_version,
     cleaned.ent_num,
     cleaned.linked_name,
     targets.linked_ent_num
 from cleaned
-left join targets on targets.match_name = cleaned.linked_name
+left join targets on targets.list_version = cleaned.list_version and targets.match_name = cleaned.linked_name

@@ -1,4 +1,4 @@
--- Every rule that gives an entry an Iraq or Iran nexus, one row per (entry, country, rule).
+-- Every rule that gives an entry an Iraq or Iran nexus, one row per (list version, entry, country, rule).
 -- Rules (countries and place names are the `nexus_countries` var in dbt_project.yml; programs the seed
 -- ofac_program_classification):
 --   program:<P>            the entry is listed under a program whose country_focus is the country
@@ -39,42 +39,42 @@ direct_rules as (
     {%- if not loop.first %}
     union all
     {%- endif %}
-    select ent_num, '{{ key }}' as nexus_country, 'program:' || program as rule
+    select list_version, ent_num, '{{ key }}' as nexus_country, 'program:' || program as rule
     from programs
     where country_focus = '{{ key }}'
 
     union all
-    select distinct ent_num, '{{ key }}' as nexus_country, 'address_country' as rule
+    select distinct list_version, ent_num, '{{ key }}' as nexus_country, 'address_country' as rule
     from addresses
     where country = '{{ c.name }}'
 
     union all
-    select ent_num, '{{ key }}' as nexus_country, 'vessel_flag' as rule
+    select list_version, ent_num, '{{ key }}' as nexus_country, 'vessel_flag' as rule
     from entities
     where vessel_flag = '{{ c.name }}'
 
     union all
-    select ent_num, '{{ key }}' as nexus_country, 'remarks:nationality' as rule
+    select list_version, ent_num, '{{ key }}' as nexus_country, 'remarks:nationality' as rule
     from entities
     where {{ regex_matches('remarks', "'nationality " ~ c.name ~ "\\b'") }}
 
     union all
-    select ent_num, '{{ key }}' as nexus_country, 'remarks:citizenship' as rule
+    select list_version, ent_num, '{{ key }}' as nexus_country, 'remarks:citizenship' as rule
     from entities
     where {{ regex_matches('remarks', "'citizen " ~ c.name ~ "\\b'") }}
 
     union all
-    select ent_num, '{{ key }}' as nexus_country, 'remarks:identity_document' as rule
+    select list_version, ent_num, '{{ key }}' as nexus_country, 'remarks:identity_document' as rule
     from entities
     where {{ regex_matches('remarks', "'\\(" ~ c.name ~ "\\)'") }}
 
     union all
-    select ent_num, '{{ key }}' as nexus_country, 'remarks:place_of_birth' as rule
+    select list_version, ent_num, '{{ key }}' as nexus_country, 'remarks:place_of_birth' as rule
     from entities
     where {{ regex_matches('remarks', "'POB [^;]*\\b(" ~ c.name ~ "|" ~ places ~ ")\\b'") }}
 
     union all
-    select ent_num, '{{ key }}' as nexus_country, 'remarks:mention' as rule
+    select list_version, ent_num, '{{ key }}' as nexus_country, 'remarks:mention' as rule
     from entities
     where {{ regex_matches('remarks', "'\\b(" ~ c.name ~ "|" ~ c.demonym ~ ")\\b'") }}
 {% endfor %}
@@ -82,7 +82,7 @@ direct_rules as (
 
 direct_nexus as (
 
-    select distinct ent_num, nexus_country from direct_rules
+    select distinct list_version, ent_num, nexus_country from direct_rules
 
 ),
 
@@ -90,15 +90,17 @@ linked_rules as (
 
     -- one hop only: from the entry to a target whose nexus is direct, never a propagated one
     select distinct
+        links.list_version,
         links.ent_num,
         direct_nexus.nexus_country,
         'linked_to:' || cast(links.linked_ent_num as varchar) as rule
     from links
-    inner join direct_nexus on direct_nexus.ent_num = links.linked_ent_num
+    inner join direct_nexus
+        on direct_nexus.list_version = links.list_version and direct_nexus.ent_num = links.linked_ent_num
     where links.ent_num <> links.linked_ent_num
 
 )
 
-select ent_num, nexus_country, rule from direct_rules
+select list_version, ent_num, nexus_country, rule from direct_rules
 union all
-select ent_num, nexus_country, rule from linked_rules
+select list_version, ent_num, nexus_country, rule from linked_rules

@@ -1,18 +1,18 @@
--- One row per (entry, program tag) with the tag's country focus and theme from the seed
+-- One row per (list version, entry, program tag) with the tag's country focus and theme from the seed
 -- ofac_program_classification. A tag the seed does not classify stops the build here, naming the
 -- tag: a new OFAC program must never pass into the nexus rules or the pressure measures unnoticed.
 {{ config(materialized='table') }}
 
 with programs as (
 
-    select ent_num, program, 'SDN.CSV' as seen_in from {{ ref('stg_ofac__sdn_programs') }}
+    select list_version, ent_num, program, 'SDN.CSV' as seen_in from {{ ref('stg_ofac__sdn_programs') }}
 
 ),
 
 advanced_programs as (
 
     -- program codes of the advanced XML (SDN and consolidated lists) must be classified too
-    select profile_id as ent_num, unnest(program_codes) as program, source_file as seen_in
+    select cast(null as varchar) as list_version, profile_id as ent_num, unnest(program_codes) as program, source_file as seen_in
     from {{ ref('stg_ofac__sanctions_entries') }}
 
 ),
@@ -49,6 +49,7 @@ stop_on_unclassified as (
 )
 
 select
+    programs.list_version,
     programs.ent_num,
     programs.program,
     classification.country_focus,

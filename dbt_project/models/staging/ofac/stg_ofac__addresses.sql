@@ -19,6 +19,7 @@ renamed as (
         add_remarks as address_remarks,
 
         -- provenance
+        list_version,
         source_sha256,
         fetched_at
 

@@ -18,6 +18,7 @@ renamed as (
         alt_remarks as alias_remarks,
 
         -- provenance
+        list_version,
         source_sha256,
         fetched_at
 

@@ -10,6 +10,7 @@ renamed as (
     select
         ent_num,
         remarks_extended,
+        list_version,
         source_sha256,
         fetched_at
     from source

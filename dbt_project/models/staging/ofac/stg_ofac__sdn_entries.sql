@@ -29,8 +29,11 @@ renamed as (
         remarks,
         length(remarks) >= 1000 as remarks_may_be_truncated,
 
-        -- provenance: the sha256 of SDN.CSV identifies the list version
-        source_sha256 as list_version,
+        -- the list version (sha256 over the sha256 of each of its CSV files), its publication where
+        -- the source says it (a backfilled archive version), and when we fetched its SDN.CSV
+        list_version,
+        list_published_at,
+        list_publication_id,
         fetched_at as observed_at,
         source_file,
         source_url,

@@ -7,11 +7,12 @@ with entries as (
 
 exploded as (
 
-    select * from {{ explode_packed('entries', 'ent_num', 'program', '] [', 'program') }}
+    select * from {{ explode_packed('entries', 'list_version, ent_num', 'program', '] [', 'program') }}
 
 )
 
 select distinct
+    list_version,
     ent_num,
     program
 from exploded
