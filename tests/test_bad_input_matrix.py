@@ -354,7 +354,7 @@ CASES = [
     case("new unexpected column (13 fields)", directory(every_row(lambda f: [*f, b'"NEW VALUE"'])), "12-column layout"),
     case("missing column (11 fields)", directory(every_row(lambda f: f[:-1])), "12-column layout"),
     case("non-UTF-8 byte 0xE9 in a name", directory(latin1_byte_in_a_name), "is not valid utf-8"),
-    case("duplicate primary key ent_num", directory(duplicate_first_key), "expect_column_values_to_be_unique"),
+    case("duplicate primary key ent_num", directory(duplicate_first_key), "expect_compound_columns_to_be_unique"),
     case("row count collapsed by 90%", collapsed_real_list, "expect_table_row_count_to_be_between", baseline="real-2024-01-18"),
     case("Comtrade answers exactly 500 rows (the preview's cap)", comtrade_500_rows, "page cap of 500", only="comtrade"),
     case("a date in the future (JODI month 2099-01)",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import duckdb
 import pytest
 
@@ -18,6 +20,12 @@ def snapshot_dir(tmp_path, snapshot: str):
     root.mkdir()
     (root / "ofac").symlink_to(shared_path("ofac", snapshot))
     return root
+
+
+def list_identity(folder) -> str:
+    """A list version's identity, written out: sha256 over `NAME sha256` of SDN.CSV, ADD.CSV, ALT.CSV."""
+    lines = "".join(f"{name} {sha256_of(folder / name)}\n" for name in ("SDN.CSV", "ADD.CSV", "ALT.CSV"))
+    return hashlib.sha256(lines.encode()).hexdigest()
 
 
 def query(home, sql):
@@ -39,8 +47,7 @@ def test_two_real_lists_give_21_additions(refresh, warehouse_home, tmp_path):
 
     code, _, err = refresh("--only", "ofac", sources=second)
     assert code == 0, err
-    version_22 = sha256_of(second / "ofac" / "SDN.CSV")
-    version_18 = sha256_of(first / "ofac" / "SDN.CSV")
+    version_22, version_18 = list_identity(second / "ofac"), list_identity(first / "ofac")
     changes = query(
         warehouse_home,
         "select change_type, ent_num, iraq_nexus, list_version, previous_list_version from marts.fct_designation_changes",
