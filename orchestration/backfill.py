@@ -33,30 +33,37 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
-from orchestration.errors import FetchError, SourceError
+from orchestration.errors import FetchError, SourceError, SourceSkipped
 from orchestration.landing import LandedFile, LandingZone
-from orchestration.loading import file_provenance
-from orchestration.sources.ofac import FILES, LIST_FILES, LIST_TABLES, SOURCE, list_version_of, parse_version
+from orchestration.loading import check_history_lineage, file_provenance, keep_raw_tables, load_raw_tables
+from orchestration.sources.ofac import (
+    EASTERN,
+    FILES,
+    LIST_FILES,
+    LIST_TABLES,
+    SOURCE,
+    list_version_of,
+    parse_advanced,
+    parse_publications,
+    parse_version,
+)
 from orchestration.warehouse import Warehouse, tables_in
 
-EASTERN = ZoneInfo("America/New_York")
 ARCHIVE_MODE = "archive"  # source_mode of backfilled rows
 DATED = re.compile(r"(\d{4}-\d{2}-\d{2})(?:T(\d{6}))?")
 PUBLICATION = re.compile(r"publication-(\d+)")
-CSV_TABLES = ("ofac_sdn", "ofac_addresses", "ofac_aliases", "ofac_comments")
+CSV_TABLES = tuple(LIST_TABLES.values())
 EXPECT = {spec.name: spec for spec in FILES}
 
 
 @dataclass(frozen=True)
 class ArchiveVersion:
     label: str  # the folder name
-    folder: Path
     published_at: datetime | None  # UTC
     publication_id: int | None
     files: dict[str, Path]  # publisher's file name -> the archive's file
@@ -75,7 +82,7 @@ def _version_of(folder: Path) -> ArchiveVersion:
             wall = datetime.strptime(dated[1] + (dated[2] or "000000"), "%Y-%m-%d%H%M%S")
         except ValueError:
             raise FetchError(SOURCE, str(folder), "is not a valid date (YYYY-MM-DD or YYYY-MM-DDTHHMMSS)") from None
-        published_at = wall.replace(tzinfo=EASTERN).astimezone(ZoneInfo("UTC"))
+        published_at = wall.replace(tzinfo=EASTERN).astimezone(UTC)
     elif numbered:
         publication_id = int(numbered[1])
     else:
@@ -96,7 +103,7 @@ def _version_of(folder: Path) -> ArchiveVersion:
         files[name] = path
     if "SDN.CSV" not in files:
         raise FetchError(SOURCE, str(folder), "has no SDN.CSV")
-    return ArchiveVersion(folder.name, folder, published_at, publication_id, files, tuple(notices))
+    return ArchiveVersion(folder.name, published_at, publication_id, files, tuple(notices))
 
 
 def scan_archive(archive: Path) -> list[ArchiveVersion]:
@@ -128,10 +135,11 @@ class Recorded:
 
 def recorded_history(warehouse: Warehouse, run_id: str) -> Recorded:
     with warehouse.connect(run_id) as con:
-        if "history.ofac_list_observations" not in tables_in(con):
+        present = tables_in(con)
+        if "history.ofac_list_observations" not in present:
             return Recorded()
         known = {v for (v,) in con.execute("select distinct list_version from history.ofac_list_observations").fetchall()}
-        publications = "history.ofac_list_publications" in tables_in(con)
+        publications = "history.ofac_list_publications" in present
         row = con.execute(
             "select o.list_version, o.observed_at, "
             + ("p.published_at, p.publication_id " if publications else "null, null ")
@@ -242,22 +250,17 @@ def load_backfill(warehouse: Warehouse, run_id: str, source, archive: str, zone:
     """Land, check, parse and load every new version of the archive into the run's build: the CSV
     raw tables hold them all; the other OFAC tables keep their published rows. Returns, per raw
     table, its row count and its report (what was loaded, skipped, noticed)."""
-    from orchestration.errors import SourceSkipped
-    from orchestration.loading import check_history_lineage, keep_raw_tables, load_raw_tables
-    from orchestration.sources.ofac import parse_advanced, parse_publications
-
     versions = scan_archive(Path(archive))
     log(f"[{SOURCE}] backfill from {archive}: {len(versions)} list version(s), {versions[0].label} to {versions[-1].label}")
     plan = land_archive(zone, versions, recorded_history(warehouse, run_id), log)
     if not plan.loaded:
         raise SourceSkipped(SOURCE, archive, f"nothing to backfill: all {len(versions)} version(s) are already in the "
                             "history or identical to the version before them")
-    for _, landed in plan.loaded:
-        check_history_lineage(warehouse, run_id, source, landed)
+    every = {f"{version.label}/{name}": file for version, landed in plan.loaded for name, file in landed.items()}
+    check_history_lineage(warehouse, run_id, source, every)  # every version at once: one look at the history
     tables = parse_archive(plan)
     others = {**parse_advanced({}), "ofac_publications": parse_publications({})}
     kept = keep_raw_tables(warehouse, run_id, source, "a backfill loads the SDN list's CSV exports only", empty=others)
-    every = {f"{version.label}/{name}": file for version, landed in plan.loaded for name, file in landed.items()}
     files_of = {table: [f for version, landed in plan.loaded for n, f in landed.items() if LIST_TABLES[n] == table]
                 for table in CSV_TABLES}
     report = {

@@ -5,6 +5,8 @@ import time
 
 import dagster as dg
 
+from orchestration.backfill import SOURCE as BACKFILLED_SOURCE
+from orchestration.backfill import load_backfill
 from orchestration.errors import SourceSkipped, TransientFetchError
 from orchestration.loading import check_history_lineage, keep_raw_tables, load_raw_tables
 from orchestration.progress import megabytes
@@ -49,7 +51,7 @@ def build_source_assets(source: Source) -> dg.AssetsDefinition:
         description=f"Fetch {source.title} per WAREHOUSE_SOURCES, archive the bytes, load raw tables.",
     )
     def _load_source(context: dg.AssetExecutionContext, warehouse: WarehouseResource, http: HttpResource):
-        if warehouse.backfill and source.name == BACKFILLED:
+        if warehouse.backfill and source.name == BACKFILLED_SOURCE:
             yield from _backfill(context, warehouse, source)
             return
         mode = warehouse.mode()
@@ -112,13 +114,8 @@ def build_source_assets(source: Source) -> dg.AssetsDefinition:
     return _load_source
 
 
-BACKFILLED = "ofac"  # the source `warehouse backfill` (the warehouse resource's `backfill` field) applies to
-
-
 def _backfill(context: dg.AssetExecutionContext, warehouse: WarehouseResource, source: Source):
     """Every new version of the archive, loaded at once (orchestration/backfill.py)."""
-    from orchestration.backfill import load_backfill
-
     try:
         tables = load_backfill(warehouse.store(), context.run_id, source, warehouse.backfill,
                                warehouse.landing(progress=context.log.info), context.log.info)
