@@ -55,6 +55,11 @@ def main(argv: list[str] | None = None) -> int:
         help="for this run only, accept counts beyond the gates' bounds (a genuine collapse or growth): "
         "row-count floors and ceilings and the nexus-count fall are lifted; REASON goes in the run report",
     )
+    refresh.add_argument(
+        "--rebuild", action="store_true",
+        help="load, build and publish even if no input changed (by default a source whose files have the sha256 of "
+        "its published load keeps its published rows, and a run where nothing changed publishes nothing)",
+    )
     backfill = commands.add_parser(
         "backfill", help="load many dated versions of a source's list in one run (ARCHIVE/ofac/YYYY-MM-DD/SDN.CSV ...)")
     backfill.add_argument("source", choices=["ofac"], help="the source whose versions the archive holds")
@@ -84,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                     raise SettingsError("--accept-change needs a reason, e.g. --accept-change 'OFAC delisted 40 Iraqi entries on 2026-03-02'")
             if args.command == "backfill":
                 return backfill_command(args.source, args.archive, reason)
-            return refresh_command(args.only, reason)
+            return refresh_command(args.only, reason, args.rebuild)
         if args.command == "status":
             return status_command()
         if args.command == "rollback":
@@ -114,7 +119,7 @@ def _requested_sources(only: list[str] | None) -> list[str] | None:
     return names
 
 
-def refresh_command(only: list[str] | None, accept_change: str = "") -> int:
+def refresh_command(only: list[str] | None, accept_change: str = "", rebuild: bool = False) -> int:
     mode = source_mode()  # a bad WAREHOUSE_SOURCES fails before anything starts
     names = _requested_sources(only)
     paths = layout()
@@ -123,7 +128,9 @@ def refresh_command(only: list[str] | None, accept_change: str = "") -> int:
     print(f"warehouse refresh: {scope}, inputs from {mode.describe()}, home {paths.home}", flush=True)
     if accept_change:
         print(f"  accepting counts beyond the gates' bounds for this run: {accept_change}", flush=True)
-    return _run_refresh(names, accept_change)
+    if rebuild:
+        print("  rebuilding: every source is loaded again and the result published, changed or not", flush=True)
+    return _run_refresh(names, accept_change, rebuild=rebuild)
 
 
 def backfill_command(source: str, archive: Path, accept_change: str = "") -> int:
@@ -141,7 +148,7 @@ def backfill_command(source: str, archive: Path, accept_change: str = "") -> int
     return _run_refresh([source], accept_change, backfill=str(archive))
 
 
-def _run_refresh(names: list[str] | None, accept_change: str, backfill: str = "") -> int:
+def _run_refresh(names: list[str] | None, accept_change: str, backfill: str = "", rebuild: bool = False) -> int:
     """The `refresh_warehouse` job of the one Definitions, in this process; --only is an asset selection."""
     import dagster as dg
 
@@ -167,7 +174,7 @@ def _run_refresh(names: list[str] | None, accept_change: str, backfill: str = ""
             instance=instance,
             run_config={
                 "loggers": {"console": {"config": {"log_level": "INFO"}}},
-                "resources": {"warehouse": {"config": WarehouseResource.run_config(accept_change, backfill)}},
+                "resources": {"warehouse": {"config": WarehouseResource.run_config(accept_change, backfill, rebuild)}},
             },
             asset_selection=selection,
             raise_on_error=False,
@@ -176,7 +183,9 @@ def _run_refresh(names: list[str] | None, accept_change: str, backfill: str = ""
         )
     run_id = result.run_id
     if result.success and not store.build_dir(run_id).exists():
-        print(_published_summary(store))
+        unchanged = _unchanged_report(store, run_id)
+        print(f"\nNothing changed, nothing published: {unchanged}.\n  {store.layout.published} is untouched; "
+              f"run report: {store.layout.run_reports / (run_id + '.json')}" if unchanged else _published_summary(store))
         return 0
     problems = _failures(result)
     error = "\n".join(problems) or "the run did not publish"
@@ -188,6 +197,12 @@ def _run_refresh(names: list[str] | None, accept_change: str, backfill: str = ""
         print(f"  failed build kept for inspection: {kept}", file=sys.stderr)
     print(f"  run report: {store.layout.run_reports / (run_id + '.json')}", file=sys.stderr)
     return 1
+
+
+def _unchanged_report(store, run_id: str) -> str | None:
+    """Why a run that succeeded published nothing (its report says), or None if it published."""
+    path = store.layout.run_reports / f"{run_id}.json"
+    return json.loads(path.read_text()).get("unchanged") if path.exists() else None
 
 
 def layout_store():
@@ -489,12 +504,15 @@ def freshness_command() -> int:
         print(f"Nothing published yet under {store.layout.home}: every source is stale. Run `warehouse refresh`.",
               file=sys.stderr)
         return 1
-    print(f"Freshness of {store.layout.published} (last load of each source, skipped loads not counted):")
+    print(f"Freshness of {store.layout.published} (age since each source's last load, or since a later run found "
+          "its files unchanged; skipped loads not counted):")
     for row in found:
         flag = "STALE" if row["stale"] else "ok"
         sample = " (bundled SAMPLE)" if row["is_sample"] else ""
         when = _when(row["loaded_at"]) if row["loaded_at"] else "-"
-        print(f"  {row['source']:<17} {flag:<5} last loaded {when:<20} {row['age']:>12} (limit {row['max_age']}){sample}")
+        checked = f"; unchanged when checked {_when(row['checked_at'])}" if row.get("checked_at") else ""
+        print(f"  {row['source']:<17} {flag:<5} last loaded {when:<20} {row['age']:>12} (limit {row['max_age']}){sample}"
+              f"{checked}")
     stale = [row["source"] for row in found if row["stale"]]
     if stale:
         print(f"error: stale beyond their limit: {', '.join(stale)}; refresh them "

@@ -1,6 +1,7 @@
 """The one Dagster code location: raw source assets -> dbt -> GX gates -> publish."""
 
 
+import logging
 import os
 
 import dagster as dg
@@ -12,12 +13,13 @@ from orchestration.assets.publish import PUBLISHED_KEY, build_publish_asset
 from orchestration.assets.sources import build_source_assets
 from orchestration.freshness import FRESHNESS_CHECKS, NOT_IN_REFRESH, freshness_sensor
 from orchestration.gates.checks import gx_checks, nexus_counts
-from orchestration.progress import concise_console
+from orchestration.progress import UnreportedCheckFilter, concise_console
 from orchestration.reports import record_failure
 from orchestration.resources import HttpResource, WarehouseResource
 from orchestration.sources import SOURCES
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+logging.getLogger("dagster._core.execution.plan.active").addFilter(UnreportedCheckFilter())
 
 raw_assets = [build_source_assets(source) for source in SOURCES.values()]
 raw_keys = [key for assets in raw_assets for key in assets.keys]

@@ -14,6 +14,7 @@ days; IMF, Comtrade, JODI and EIA: 35 days, as they refresh monthly). Two views 
 
 from __future__ import annotations
 
+import json
 import warnings
 from datetime import UTC, datetime, timedelta
 
@@ -54,8 +55,9 @@ def _age(delta: timedelta) -> str:
 
 
 def source_freshness(store: Warehouse, now: datetime | None = None) -> list[dict]:
-    """Per source: when the published file last loaded it (a skipped load does not count), its age,
-    its limit and whether it is stale. Empty when nothing is published."""
+    """Per source: when the published file last loaded it (a skipped load does not count), when a
+    later run last found its files unchanged, its age (from the later of the two), its limit and
+    whether it is stale. Empty when nothing is published."""
     now = now or datetime.now(UTC)
     with store.read_published() as con:
         if con is None:
@@ -65,16 +67,42 @@ def source_freshness(store: Warehouse, now: datetime | None = None) -> list[dict
             "from meta.source_loads group by source"
         ).fetchall()
     loaded = {source: (at, sample) for source, at, sample in rows}
+    checked = unchanged_checks(store)
     found = []
     for name, source in SOURCES.items():
         at, sample = loaded.get(name, (None, False))
-        age = now - at if at is not None else None
+        seen = checked.get(name) if at is not None else None
+        latest = max(at, seen) if seen else at
+        age = now - latest if latest is not None else None
         found.append({
             "source": name,
             "loaded_at": at,
+            "checked_at": seen,  # found unchanged since (the same files) by a later run that published nothing
             "age": _age(age) if age is not None else "never loaded",
             "max_age": _age(source.max_age),
             "is_sample": bool(sample),
             "stale": age is None or age > source.max_age,
         })
     return found
+
+
+def unchanged_checks(store: Warehouse) -> dict[str, datetime]:
+    """When a run since the current version was published last found each source's files unchanged
+    (its report says `unchanged`; such runs publish nothing, so only their reports record the check)."""
+    published = store.layout.published
+    if not published.exists() or not store.layout.run_reports.exists():
+        return {}
+    current = store.published_run_id()
+    since = published.stat().st_mtime
+    checked: dict[str, datetime] = {}
+    for path in store.layout.run_reports.glob("*.json"):
+        if path.stat().st_mtime < since:
+            continue
+        report = json.loads(path.read_text())
+        if not report.get("unchanged") or report.get("base_run_id") != current:
+            continue
+        at = datetime.fromisoformat(report["finished_at"])
+        for load in report.get("sources", []):
+            if load.get("unchanged") and (load["source"] not in checked or checked[load["source"]] < at):
+                checked[load["source"]] = at
+    return checked

@@ -9,8 +9,11 @@ import pyarrow as pa
 
 from orchestration.errors import SourceError
 from orchestration.landing import LandedFile
+from orchestration.settings import code_fingerprint
 from orchestration.sources.base import PROVENANCE_TYPES, Source, with_provenance
 from orchestration.warehouse import BASE_COUNTS_TABLE, Warehouse, tables_in, utcnow
+
+UNCHANGED_REPORT = "unchanged"  # a run in which no input changed writes this report, and publishes nothing
 
 PROVENANCE_COLUMNS = tuple(PROVENANCE_TYPES)
 
@@ -164,3 +167,68 @@ def keep_raw_tables(
     warehouse.record_report(run_id, f"load-{source.name}", {"kind": "load", "source": source.name, "skipped": reason,
                                                             "tables": {f"raw.{k}": v for k, v in counts.items()}})
     return counts
+
+
+def unchanged_since(warehouse: Warehouse, run_id: str, source: Source, landed: Mapping[str, LandedFile]) -> str | None:
+    """The run whose published load of `source` read exactly these files (same names, same sha256)
+    with the same code (settings.code_fingerprint): its rows are what loading them again would give.
+    None when anything differs, or when the version this build started from says nothing of it."""
+    if not landed:
+        return None
+    with warehouse.connect(run_id) as con:
+        base = con.execute(
+            "select report->>'code_fingerprint' from meta.published_runs order by published_at desc limit 1").fetchall()
+        if not base or base[0][0] != code_fingerprint():
+            return None
+        rows = con.execute("select table_name, files, run_id from meta.source_loads where source = ? "
+                           "order by loaded_at", [source.name]).fetchall()
+    if {table for table, _, _ in rows} != {f"raw.{spec.name}" for spec in source.tables}:
+        return None
+    loaded = {(f["file"], f["sha256"]) for _, files, _ in rows for f in json.loads(files)}
+    if loaded != {(name, f.sha256) for name, f in landed.items()}:
+        return None
+    return rows[-1][2]
+
+
+def keep_unchanged(warehouse: Warehouse, run_id: str, source: Source, landed: Mapping[str, LandedFile],
+                   since: str) -> dict[str, int]:
+    """An unchanged source: its raw tables, their loads and the history built from them stay as
+    published by run `since` (meta.source_loads keeps that load); the run's report says so."""
+    with warehouse.connect(run_id) as con:
+        counts = {spec.name: con.execute(f"select count(*) from raw.{spec.name}").fetchall()[0][0]
+                  for spec in source.tables}
+    warehouse.record_report(run_id, f"load-{source.name}", {
+        "kind": "load", "source": source.name, "unchanged": since,
+        "tables": {f"raw.{k}": v for k, v in counts.items()},
+        "files": [f.provenance() for f in landed.values()],
+    })
+    return counts
+
+
+def nothing_changed(warehouse: Warehouse, run_id: str, rebuild: bool = False) -> str | None:
+    """Why this run has nothing new to build, or None: every source it loaded was unchanged (or
+    skipped, keeping its published rows) and the code is the code of the published version."""
+    if rebuild:
+        return None
+    loads = [r for r in warehouse.collected_reports(run_id) if r.get("kind") == "load"]
+    if not loads or any(not (r.get("unchanged") or r.get("skipped")) for r in loads):
+        return None
+    with warehouse.connect(run_id) as con:
+        base = con.execute(
+            "select run_id, report->>'code_fingerprint' from meta.published_runs order by published_at desc limit 1"
+        ).fetchall()
+    if not base or base[0][1] != code_fingerprint():
+        return None
+    unchanged = sorted(r["source"] for r in loads if r.get("unchanged"))
+    skipped = sorted(f"{r['source']} ({r['skipped']})" for r in loads if r.get("skipped"))
+    return "; ".join(part for part in (
+        f"the files of {', '.join(unchanged)} have the sha256 of their published load" if unchanged else "",
+        f"skipped, keeping their published rows: {', '.join(skipped)}" if skipped else "",
+    ) if part) + f"; the published version (run {base[0][0]}) stands"
+
+
+def unchanged_tables(warehouse: Warehouse, run_id: str) -> dict[str, str]:
+    """Raw tables this run kept as published because their source's files were unchanged -> the
+    run that published them."""
+    return {table: report["unchanged"] for report in warehouse.collected_reports(run_id)
+            if report.get("kind") == "load" and report.get("unchanged") for table in report["tables"]}

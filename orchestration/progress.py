@@ -13,7 +13,17 @@ from collections.abc import Callable
 import dagster as dg
 
 DBT_NODE_NOISE = re.compile(r"^\d+ of \d+ (START|PASS|OK|SKIP)\b")
-SHOWN_EVENTS = {"STEP_START", "STEP_FAILURE", "STEP_SKIPPED"}
+# a skipped step is said once, by the message naming why ("Dependencies for step ... failed"); steps
+# skipped because nothing changed (dbt built nothing, so nothing downstream runs) are not listed
+SHOWN_EVENTS = {"STEP_START", "STEP_FAILURE"}
+
+
+class UnreportedCheckFilter(logging.Filter):
+    """Drops Dagster's warning that a blocking check emitted no result: it says so for every dbt test
+    when the dbt step built nothing (a run where nothing changed), and dbt's failures are reported apart."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "emitted no result in step" not in record.getMessage()
 
 
 class _ConciseFilter(logging.Filter):
@@ -37,9 +47,11 @@ class _ConciseFilter(logging.Filter):
         message = (meta.get("orig_message") or "").strip()
         if record.levelno < logging.INFO or DBT_NODE_NOISE.match(message) or message.startswith(
             ("Running dbt command", "Finished dbt command", "Copying `", "A dbt subsetted", "Completed successfully",
-             "Finished running", "Concurrency", "Done. PASS")
+             "Finished running", "Concurrency", "Done. PASS", "Skipping step")
         ):
             return record.levelno >= logging.WARNING and not DBT_NODE_NOISE.match(message)
+        if "did not yield or return expected outputs" in message:
+            return False  # the dbt step built nothing: a run where nothing changed (it says so itself)
         if message.startswith("Dependencies for step"):
             message = "skipped: an upstream step or blocking check failed"
         record.concise = f"{meta.get('step_key') or 'run'}: {message}"

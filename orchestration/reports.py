@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from orchestration.settings import code_fingerprint
 from orchestration.warehouse import Warehouse, table_counts, utcnow
 
 
@@ -43,6 +44,8 @@ def compose_report(store: Warehouse, run_id: str, *, published: bool, error: str
         "assertions": [p for p in pieces if p.get("kind") == "assertion"],
         # the reason given with --accept-change, when this run's count bounds were lifted
         "accepted_change": next((p.get("accepted_change") for p in pieces if p.get("accepted_change")), None),
+        # the code that built it: a later run with unchanged inputs and this code has nothing to rebuild
+        "code_fingerprint": code_fingerprint(),
     }
 
 
@@ -55,3 +58,12 @@ def record_failure(store: Warehouse, run_id: str, error: str) -> tuple[Path | No
     report["build_tables"] = table_counts_of(kept / "warehouse.duckdb") if kept else {}
     store.save_report(report)
     return kept, report
+
+
+def record_unchanged(store: Warehouse, run_id: str, reason: str) -> dict:
+    """A run in which no input changed: its build is removed unpublished (the published file is
+    never opened for writing) and its report says why."""
+    report = {**compose_report(store, run_id, published=False), "unchanged": reason}
+    store.finish(run_id)
+    store.save_report(report)
+    return report

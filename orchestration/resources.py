@@ -37,6 +37,13 @@ class WarehouseResource(dg.ConfigurableResource):
         "version in publication order, the gates' row-count ceilings lifted for the run (see orchestration/backfill.py)",
     )
 
+    rebuild: bool = Field(
+        default=False,
+        description="Load, build and publish even when no input changed (`warehouse refresh --rebuild`); by default a "
+        "source whose files have the sha256 of its published load keeps its published rows, and a run in which "
+        "nothing changed publishes nothing",
+    )
+
     @classmethod
     def from_env(cls) -> WarehouseResource:
         """Bound to the environment, read when a run starts (not at import): the UI shows the variables."""
@@ -45,11 +52,11 @@ class WarehouseResource(dg.ConfigurableResource):
         return cls(home=dg.EnvVar("WAREHOUSE_HOME"), sources=dg.EnvVar("WAREHOUSE_SOURCES"))
 
     @staticmethod
-    def run_config(accept_change: str = "", backfill: str = "") -> dict:
+    def run_config(accept_change: str = "", backfill: str = "", rebuild: bool = False) -> dict:
         """Run config for one run of the refresh job: the same environment binding, plus a reason
         and, for a backfill, the archive."""
         return {"home": {"env": "WAREHOUSE_HOME"}, "sources": {"env": "WAREHOUSE_SOURCES"},
-                "accept_change": accept_change, "backfill": backfill}
+                "accept_change": accept_change, "backfill": backfill, "rebuild": rebuild}
 
     def store(self) -> Warehouse:
         return Warehouse(layout(self.home))

@@ -7,14 +7,25 @@ WAREHOUSE_HOME: landing zone, build databases, published warehouse and run repor
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+
+# What builds the warehouse from its inputs: a published version made by other code (parsers,
+# models, seeds, suites) is rebuilt even when no input changed
+CODE_FILES = (
+    (REPO_ROOT / "orchestration", "**/*.py"),
+    (DBT_PROJECT_DIR, "dbt_project.yml"),
+    *((DBT_PROJECT_DIR / part, "**/*") for part in ("models", "macros", "seeds", "snapshots", "tests")),
+    (EXPECTATIONS_DIR, "**/*.json"),
+)
 
 BUNDLED = "bundled"
 LIVE = "live"
@@ -79,3 +90,14 @@ class Layout:
 
 def layout(home: str | Path | None = None) -> Layout:
     return Layout(warehouse_home(str(home)) if home is not None else warehouse_home())
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """sha256 over the path and bytes of every file that turns inputs into tables (CODE_FILES)."""
+    digest = hashlib.sha256()
+    for root, pattern in CODE_FILES:
+        for path in sorted(p for p in root.glob(pattern) if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(f"{path.relative_to(REPO_ROOT)}\0".encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()

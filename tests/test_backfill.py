@@ -138,11 +138,13 @@ def test_backfilled_versions_carry_their_publication_date_and_the_load_time(buil
 def test_running_the_same_backfill_again_adds_nothing(built, tmp_path):
     home = tmp_path / "home"
     shutil.copytree(built["backfilled"], home, symlinks=True)
-    before = query(home, VERSIONS)
+    before, file_before = query(home, VERSIONS), sha256_of(home / "warehouse.duckdb")
     code, out = run_cli(home, "backfill", "ofac", str(built["archive"]))
     assert code == 0, out[-3000:]
     assert "nothing to backfill: all 6 version(s) are already in the history or identical" in out
+    assert "Nothing changed, nothing published" in out
     assert query(home, VERSIONS) == before
+    assert sha256_of(home / "warehouse.duckdb") == file_before
 
 
 def test_a_version_older_than_the_history_is_refused_and_nothing_changes(built, tmp_path):

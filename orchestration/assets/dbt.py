@@ -12,7 +12,9 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.assets.sources import WRITER_POOL
+from orchestration.loading import nothing_changed
 from orchestration.progress import NodeProgress
+from orchestration.reports import record_unchanged
 from orchestration.resources import WarehouseResource
 from orchestration.settings import DBT_PROJECT_DIR
 
@@ -55,7 +57,14 @@ translator = WarehouseDbtTranslator(settings=DagsterDbtTranslatorSettings(enable
 )
 def dbt_warehouse(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """`dbt build` (seeds, models, snapshots and their tests) into this run's build database."""
-    build = warehouse.store().ensure_build(context.run_id)
+    store = warehouse.store()
+    unchanged = nothing_changed(store, context.run_id, warehouse.rebuild)
+    if unchanged:
+        # no output: dbt, the mart gates and publish are skipped; the published file is not touched
+        record_unchanged(store, context.run_id, unchanged)
+        context.log.info(f"nothing changed: {unchanged}; nothing to build or publish (--rebuild forces both)")
+        return
+    build = store.ensure_build(context.run_id)
     dbt_vars = json.dumps({"warehouse_db": str(build)})
     progress = NodeProgress(len(context.selected_asset_keys) + len(context.selected_asset_check_keys), context.log.info)
     context.log.info(f"dbt build: {progress.total} models, seeds, snapshots and tests into {build.name}")

@@ -8,7 +8,13 @@ import dagster as dg
 from orchestration.backfill import SOURCE as BACKFILLED_SOURCE
 from orchestration.backfill import load_backfill
 from orchestration.errors import SourceSkipped, TransientFetchError
-from orchestration.loading import check_history_lineage, keep_raw_tables, load_raw_tables
+from orchestration.loading import (
+    check_history_lineage,
+    keep_raw_tables,
+    keep_unchanged,
+    load_raw_tables,
+    unchanged_since,
+)
 from orchestration.progress import megabytes
 from orchestration.resources import HttpResource, WarehouseResource
 from orchestration.settings import LIVE
@@ -81,6 +87,19 @@ def build_source_assets(source: Source) -> dg.AssetsDefinition:
             return
         for name, file in landed.items():
             context.log.info(f"[{source.name}] {name}: {file.size} bytes, sha256 {file.sha256[:12]}…, from {file.origin}")
+        since = None if warehouse.rebuild else unchanged_since(warehouse.store(), context.run_id, source, landed)
+        if since:
+            context.log.info(f"[{source.name}] unchanged: its {len(landed)} file(s) have the sha256 of the load "
+                             f"published by run {since}; its published rows are kept (--rebuild loads them again)")
+            counts = keep_unchanged(warehouse.store(), context.run_id, source, landed, since)
+            for table in source.tables:
+                yield dg.MaterializeResult(
+                    asset_key=raw_key(table.name),
+                    metadata={"dagster/row_count": counts[table.name], "table": f"raw.{table.name}",
+                              "unchanged": f"the files of the load published by run {since} (same sha256); "
+                                           "its rows are kept"},
+                )
+            return
         absent = optional_file_note(source, landed)
         size = sum(f.size for f in landed.values())
         started = time.monotonic()

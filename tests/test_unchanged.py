@@ -1,0 +1,122 @@
+"""Unchanged inputs: a source whose files have the sha256 of its published load keeps its published
+rows, and a refresh in which nothing changed publishes nothing and leaves the file byte-identical.
+
+Both start from a copy of the session's published bundled sample (same code, so same fingerprint).
+"""
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import SAMPLE_DIR, sha256_of
+
+OTHER_SOURCES = ("comtrade", "eia", "federal_register", "imf", "jodi")
+
+
+@pytest.fixture
+def sample_home(published_sample, warehouse_home: Path) -> Path:
+    shutil.copytree(published_sample[0], warehouse_home, symlinks=True)
+    return warehouse_home
+
+
+def query(home: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def published_run(home: Path) -> str:
+    return query(home, "select run_id from meta.published_runs order by published_at desc limit 1")[0][0]
+
+
+def test_a_refresh_with_unchanged_inputs_publishes_nothing_and_leaves_the_file_byte_identical(
+        sample_home: Path, refresh, capsys):
+    from orchestration.cli import main
+
+    published = sample_home / "warehouse.duckdb"
+    before, base = sha256_of(published), published_run(sample_home)
+    loads_before = query(sample_home, "select * from meta.source_loads order by table_name")
+    code, out, err = refresh()
+    assert code == 0, err[-3000:]
+    assert "Nothing changed, nothing published" in out
+    assert f"the published version (run {base}) stands" in out
+    assert "the files of comtrade, eia, federal_register, imf, jodi, ofac have the sha256 of their published load" in out
+    # the gates did not validate the kept rows again, and dbt did not run
+    assert "raw.ofac_sdn: unchanged: the 51 rows published by run" in out
+    assert "dbt build:" not in out
+    assert sha256_of(published) == before
+    assert published_run(sample_home) == base
+    assert query(sample_home, "select * from meta.source_loads order by table_name") == loads_before
+    # the run left no build behind and released the writer lock; its report says why it published nothing
+    assert not [p for p in (sample_home / "builds").iterdir() if p.name != "failed-latest"]
+    report = json.loads((sample_home / "last_run.json").read_text())
+    assert report["published"] is False and report["error"] is None and report["base_run_id"] == base
+    assert "have the sha256 of their published load" in report["unchanged"]
+    assert {s["source"] for s in report["sources"] if s.get("unchanged") == base} == {*OTHER_SOURCES, "ofac"}
+    assert json.loads((sample_home / "published_run.json").read_text())["run_id"] == base
+
+    # freshness counts the check: each source was found unchanged just now
+    assert main(["freshness"]) == 0
+    assert capsys.readouterr().out.count("unchanged when checked") == 6
+
+    # --rebuild loads, builds and publishes all the same: a new version with the same rows
+    counts_before = query(sample_home, "select table_name, row_count from meta.source_loads order by 1")
+    code, out, err = refresh("--rebuild")
+    assert code == 0, err[-3000:]
+    assert "Nothing changed" not in out and f"Published {published}" in out
+    rebuilt = published_run(sample_home)
+    assert rebuilt != base
+    assert query(sample_home, "select table_name, row_count from meta.source_loads order by 1") == counts_before
+    assert query(sample_home, "select distinct run_id from meta.source_loads where source = 'ofac'") == [(rebuilt,)]
+
+
+def test_only_the_changed_source_is_loaded_the_others_keep_their_published_rows(sample_home: Path, refresh, tmp_path):
+    """IMF revises one month of Iraq's imports from Iran; every other source's files are the sample's own
+    bytes (OFAC's too, read from a directory this time: same names, same sha256)."""
+    base = published_run(sample_home)
+    sources = tmp_path / "sources"
+    shutil.copytree(SAMPLE_DIR / "imf", sources / "imf")
+    series = sources / "imf" / "IMTS_IRQ.MG_CIF_USD.IRN.M.csv"
+    text = series.read_text()
+    assert text.count(",2024-M07,776880082,") == 1
+    series.write_text(text.replace(",2024-M07,776880082,", ",2024-M07,776880999,"))
+    for name in (*OTHER_SOURCES, "ofac"):
+        if name != "imf":
+            (sources / name).symlink_to(SAMPLE_DIR / name)
+    loads_before = dict(query(sample_home, "select table_name, loaded_at from meta.source_loads"))
+    history_before = {table: query(sample_home, f"select * from {table} order by all") for table in HISTORY}
+
+    code, out, err = refresh(sources=sources)
+    assert code == 0, err[-3000:]
+    new = published_run(sample_home)
+    assert new != base
+    # the unchanged sources' loads are still the base run's (same rows, same load time); IMF's is new
+    loads = query(sample_home, "select source, table_name, run_id, loaded_at from meta.source_loads order by 2")
+    for source, table, run_id, loaded_at in loads:
+        if source == "imf":
+            assert run_id == new, table
+        else:
+            assert (run_id, loaded_at) == (base, loads_before[table]), table
+    for name in ("comtrade", "eia", "federal_register", "jodi", "ofac"):
+        assert f"[{name}] unchanged: its" in out
+    assert "raw.jodi_crude_oil: unchanged: the 180 rows published by run" in out
+    assert "suite raw.imf_imts_trade: 27 passed, 0 failed, 0 errored on 150 rows" in out
+    # the revision reached the marts; OFAC's list history gained no observation and no change
+    assert query(sample_home, "select obs_value from raw.imf_imts_trade where country = 'IRQ' and "
+                 "counterpart_country = 'IRN' and indicator = 'MG_CIF_USD' and time_period = '2024-M07'") == [(776880999,)]
+    for table, rows in history_before.items():
+        assert query(sample_home, f"select * from {table} order by all") == rows, table
+    report = json.loads((sample_home / "published_run.json").read_text())
+    assert sorted(s["source"] for s in report["sources"] if s.get("unchanged")) == [
+        "comtrade", "eia", "federal_register", "jodi", "ofac"]
+    assert "raw.ofac_sdn" in {g["table"] for g in report["gates"] if g.get("unchanged")}
+    assert "raw.imf_imts_trade" not in {g["table"] for g in report["gates"] if g.get("unchanged")}
+
+
+HISTORY = ("history.ofac_list_observations", "history.ofac_list_members", "history.ofac_entity_states",
+           "marts.fct_designation_changes", "marts.fct_ofac_list_versions")
