@@ -14,7 +14,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: install manifest run refresh status rollback sql docs lint test dev clean
+.PHONY: install manifest run refresh status rollback sql docs lint test bench dev clean
 
 install: $(STAMP)
 
@@ -56,6 +56,11 @@ lint: $(MANIFEST)
 
 test: lint $(MANIFEST)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# what a refresh costs at 1x and 10x real size against bare DuckDB, the unchanged refresh, a 300-version
+# backfill and the analyst queries (about 20 minutes; not part of `make test`); results in benchmarks/results/
+bench: $(MANIFEST)
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 dev: $(MANIFEST)
 	$(BIN)/dagster dev -w workspace.yaml

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from orchestration.errors import FetchError, SourceError, SourceSkipped
+from orchestration.errors import FetchError, NothingNew, SourceError
 from orchestration.landing import LandedFile, LandingZone
 from orchestration.loading import check_history_lineage, file_provenance, keep_raw_tables, load_raw_tables
 from orchestration.sources.ofac import (
@@ -254,7 +254,7 @@ def load_backfill(warehouse: Warehouse, run_id: str, source, archive: str, zone:
     log(f"[{SOURCE}] backfill from {archive}: {len(versions)} list version(s), {versions[0].label} to {versions[-1].label}")
     plan = land_archive(zone, versions, recorded_history(warehouse, run_id), log)
     if not plan.loaded:
-        raise SourceSkipped(SOURCE, archive, f"nothing to backfill: all {len(versions)} version(s) are already in the "
+        raise NothingNew(SOURCE, archive, f"nothing to backfill: all {len(versions)} version(s) are already in the "
                             "history or identical to the version before them")
     every = {f"{version.label}/{name}": file for version, landed in plan.loaded for name, file in landed.items()}
     check_history_lineage(warehouse, run_id, source, every)  # every version at once: one look at the history

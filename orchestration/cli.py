@@ -401,7 +401,8 @@ def _print_last_run(paths) -> None:
     last = paths.home / "last_run.json"
     if last.exists():
         report = json.loads(last.read_text())
-        state = "published" if report["published"] else "FAILED, nothing published"
+        state = ("published" if report["published"] else
+                 "nothing changed, nothing to publish" if report.get("unchanged") else "FAILED, nothing published")
         print(f"Last run {report['run_id']} at {report['finished_at']}: {state}")
         if report.get("error"):
             print("  " + report["error"].replace("\n", "\n  "))

@@ -43,6 +43,11 @@ class SourceSkipped(SourceError):
     """
 
 
+class NothingNew(SourceSkipped):
+    """Every input is already in the published warehouse (a backfill whose versions are all recorded):
+    the source keeps its published rows, and the run has nothing of its own to publish."""
+
+
 class GateFailed(RuntimeError):
     """A blocking quality gate failed or errored: the run must not publish."""
 

@@ -184,14 +184,16 @@ def unchanged_since(warehouse: Warehouse, run_id: str, source: Source, landed: M
                            "order by loaded_at", [source.name]).fetchall()
     if {table for table, _, _ in rows} != {f"raw.{spec.name}" for spec in source.tables}:
         return None
-    loaded = {(f["file"], f["sha256"]) for _, files, _ in rows for f in json.loads(files)}
-    if loaded != {(name, f.sha256) for name, f in landed.items()}:
+    # the same bytes from another mode (the bundled sample's bytes served live or from a directory)
+    # are loaded again: the rows' provenance must say where they came from
+    loaded = {(f["file"], f["sha256"], f["mode"], f["is_sample"]) for _, files, _ in rows for f in json.loads(files)}
+    if loaded != {(name, f.sha256, f.mode, f.is_sample) for name, f in landed.items()}:
         return None
     return rows[-1][2]
 
 
 def keep_unchanged(warehouse: Warehouse, run_id: str, source: Source, landed: Mapping[str, LandedFile],
-                   since: str) -> dict[str, int]:
+                   since: str, nothing_new: str | None = None) -> dict[str, int]:
     """An unchanged source: its raw tables, their loads and the history built from them stay as
     published by run `since` (meta.source_loads keeps that load); the run's report says so."""
     with warehouse.connect(run_id) as con:
@@ -201,17 +203,19 @@ def keep_unchanged(warehouse: Warehouse, run_id: str, source: Source, landed: Ma
         "kind": "load", "source": source.name, "unchanged": since,
         "tables": {f"raw.{k}": v for k, v in counts.items()},
         "files": [f.provenance() for f in landed.values()],
+        **({"nothing_new": nothing_new} if nothing_new else {}),
     })
     return counts
 
 
 def nothing_changed(warehouse: Warehouse, run_id: str, rebuild: bool = False) -> str | None:
-    """Why this run has nothing new to build, or None: every source it loaded was unchanged (or
-    skipped, keeping its published rows) and the code is the code of the published version."""
+    """Why this run has nothing new to build, or None: every source it loaded was unchanged and the
+    code is the code of the published version. (A skipped source is a change: the published file
+    records the skip, which gates and freshness read.)"""
     if rebuild:
         return None
     loads = [r for r in warehouse.collected_reports(run_id) if r.get("kind") == "load"]
-    if not loads or any(not (r.get("unchanged") or r.get("skipped")) for r in loads):
+    if not loads or any(not r.get("unchanged") for r in loads):
         return None
     with warehouse.connect(run_id) as con:
         base = con.execute(
@@ -219,11 +223,11 @@ def nothing_changed(warehouse: Warehouse, run_id: str, rebuild: bool = False) ->
         ).fetchall()
     if not base or base[0][1] != code_fingerprint():
         return None
-    unchanged = sorted(r["source"] for r in loads if r.get("unchanged"))
-    skipped = sorted(f"{r['source']} ({r['skipped']})" for r in loads if r.get("skipped"))
+    same = sorted(r["source"] for r in loads if r.get("files"))
+    recorded = sorted(f"{r['source']} ({r['nothing_new']})" for r in loads if r.get("nothing_new"))
     return "; ".join(part for part in (
-        f"the files of {', '.join(unchanged)} have the sha256 of their published load" if unchanged else "",
-        f"skipped, keeping their published rows: {', '.join(skipped)}" if skipped else "",
+        f"the files of {', '.join(same)} have the sha256 of their published load" if same else "",
+        f"nothing new: {', '.join(recorded)}" if recorded else "",
     ) if part) + f"; the published version (run {base[0][0]}) stands"
 
 

@@ -276,6 +276,20 @@ class Warehouse:
         (build.parent / "build.json").write_text(json.dumps(info))
         return build
 
+    @property
+    def dbt_target(self) -> Path:
+        """dbt's target folder for this home's runs (its partial parse is reused from run to run)."""
+        return self.layout.home / ".dbt-target"
+
+    def link_dbt_build(self, run_id: str) -> Path:
+        """`<home>/.dbt-build`, a link to the run's build folder: the one path dbt opens in every run."""
+        link = self.layout.home / ".dbt-build"
+        staged = self.layout.home / f".dbt-build-{run_id}"
+        staged.unlink(missing_ok=True)
+        os.symlink(self.build_dir(run_id), staged, target_is_directory=True)
+        os.replace(staged, link)
+        return link
+
     def _remove_dead_builds(self) -> None:
         """Builds of runs whose process is gone (killed, crashed, or failed with no failure sensor
         running): removed now, each with a run report saying so if it wrote none."""

@@ -60,9 +60,12 @@ def test_a_refresh_with_unchanged_inputs_publishes_nothing_and_leaves_the_file_b
     assert {s["source"] for s in report["sources"] if s.get("unchanged") == base} == {*OTHER_SOURCES, "ofac"}
     assert json.loads((sample_home / "published_run.json").read_text())["run_id"] == base
 
-    # freshness counts the check: each source was found unchanged just now
+    # freshness counts the check: each source was found unchanged just now; status says what happened
     assert main(["freshness"]) == 0
     assert capsys.readouterr().out.count("unchanged when checked") == 6
+    assert main(["status"]) == 0
+    assert f"Published by run {base}" in (status := capsys.readouterr().out)
+    assert f"Last run {report['run_id']} at {report['finished_at']}: nothing changed, nothing to publish" in status
 
     # --rebuild loads, builds and publishes all the same: a new version with the same rows
     counts_before = query(sample_home, "select table_name, row_count from meta.source_loads order by 1")
@@ -75,19 +78,22 @@ def test_a_refresh_with_unchanged_inputs_publishes_nothing_and_leaves_the_file_b
     assert query(sample_home, "select distinct run_id from meta.source_loads where source = 'ofac'") == [(rebuilt,)]
 
 
-def test_only_the_changed_source_is_loaded_the_others_keep_their_published_rows(sample_home: Path, refresh, tmp_path):
-    """IMF revises one month of Iraq's imports from Iran; every other source's files are the sample's own
-    bytes (OFAC's too, read from a directory this time: same names, same sha256)."""
-    base = published_run(sample_home)
+def test_only_the_changed_source_is_loaded_the_others_keep_their_published_rows(warehouse_home: Path, refresh, tmp_path):
+    """A home published from a directory of the publishers' files; then IMF revises one month of
+    Iraq's imports from Iran, and every other source's files are the same bytes."""
     sources = tmp_path / "sources"
     shutil.copytree(SAMPLE_DIR / "imf", sources / "imf")
+    for name in (*OTHER_SOURCES, "ofac"):
+        if name != "imf":
+            (sources / name).symlink_to(SAMPLE_DIR / name)
+    code, _, err = refresh(sources=sources)
+    assert code == 0, err[-3000:]
+    sample_home = warehouse_home
+    base = published_run(sample_home)
     series = sources / "imf" / "IMTS_IRQ.MG_CIF_USD.IRN.M.csv"
     text = series.read_text()
     assert text.count(",2024-M07,776880082,") == 1
     series.write_text(text.replace(",2024-M07,776880082,", ",2024-M07,776880999,"))
-    for name in (*OTHER_SOURCES, "ofac"):
-        if name != "imf":
-            (sources / name).symlink_to(SAMPLE_DIR / name)
     loads_before = dict(query(sample_home, "select table_name, loaded_at from meta.source_loads"))
     history_before = {table: query(sample_home, f"select * from {table} order by all") for table in HISTORY}
 

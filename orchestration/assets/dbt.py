@@ -65,10 +65,13 @@ def dbt_warehouse(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareho
         context.log.info(f"nothing changed: {unchanged}; nothing to build or publish (--rebuild forces both)")
         return
     build = store.ensure_build(context.run_id)
-    dbt_vars = json.dumps({"warehouse_db": str(build)})
+    # dbt sees the same database path and vars in every run of a home (a link to this run's build,
+    # switched under the writer lock) and keeps its target folder there: its partial parse stays
+    # valid from run to run, where a new path per run made it parse the whole project each time
+    dbt_vars = json.dumps({"warehouse_db": str(store.link_dbt_build(context.run_id) / build.name)})
     progress = NodeProgress(len(context.selected_asset_keys) + len(context.selected_asset_check_keys), context.log.info)
     context.log.info(f"dbt build: {progress.total} models, seeds, snapshots and tests into {build.name}")
-    for event in dbt.cli(["build", "--vars", dbt_vars], context=context).stream():
+    for event in dbt.cli(["build", "--vars", dbt_vars], context=context, target_path=store.dbt_target).stream():
         if isinstance(event, (dg.Output, dg.AssetMaterialization, dg.AssetCheckResult)):
             progress.step()
         yield event

@@ -7,7 +7,7 @@ import dagster as dg
 
 from orchestration.backfill import SOURCE as BACKFILLED_SOURCE
 from orchestration.backfill import load_backfill
-from orchestration.errors import SourceSkipped, TransientFetchError
+from orchestration.errors import NothingNew, SourceSkipped, TransientFetchError
 from orchestration.loading import (
     check_history_lineage,
     keep_raw_tables,
@@ -135,9 +135,15 @@ def build_source_assets(source: Source) -> dg.AssetsDefinition:
 
 def _backfill(context: dg.AssetExecutionContext, warehouse: WarehouseResource, source: Source):
     """Every new version of the archive, loaded at once (orchestration/backfill.py)."""
+    store = warehouse.store()
     try:
-        tables = load_backfill(warehouse.store(), context.run_id, source, warehouse.backfill,
+        tables = load_backfill(store, context.run_id, source, warehouse.backfill,
                                warehouse.landing(progress=context.log.info), context.log.info)
+    except NothingNew as notice:
+        context.log.info(f"{notice}; the published rows are kept")
+        since = store.build_info(context.run_id).get("base_run_id") or "none"
+        counts = keep_unchanged(store, context.run_id, source, {}, since, notice.cause)
+        tables = {name: {"rows": rows, "skipped": notice.cause} for name, rows in counts.items()}
     except SourceSkipped as notice:
         context.log.warning(f"skipped: {notice}")
         counts = keep_raw_tables(warehouse.store(), context.run_id, source, notice.cause)
