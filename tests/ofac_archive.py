@@ -71,13 +71,30 @@ def daily_change(lists: List, rng: random.Random, added_pool: List, adds: int, r
     """One day of changes at realistic rates: `adds` entries from `added_pool`, `removals`
     delistings, `edits` entries whose remarks change."""
     current = entries(lists)
-    pool = [e for e in entries(added_pool) if e not in set(current)]
+    listed = set(current)
+    pool = [e for e in entries(added_pool) if e not in listed]
     new = set(rng.sample(pool, min(adds, len(pool))))
     changed = relist(lists, added_pool, new) if new else lists
     gone = set(rng.sample(current, min(removals, len(current))))
     changed = delist(changed, gone)
     out = {n: list(r) for n, r in changed.items()}
     for index in rng.sample(range(len(out["SDN.CSV"])), min(edits, len(out["SDN.CSV"]))):
-        record = out["SDN.CSV"][index]
-        out["SDN.CSV"][index] = record[:-1] + b" (updated)" + record[-1:] if record.endswith(b'"') else record
+        out["SDN.CSV"][index] = _remark_updated(out["SDN.CSV"][index])
     return out
+
+
+REMARKS_MAX = 1000  # OFAC cuts remarks at 1,000 characters
+
+
+def _remark_updated(record: bytes) -> bytes:
+    """The entry's remarks (its last field) with " (updated)" at the end, within OFAC's 1,000
+    characters (the end of a long remark gives way), or without it if an earlier day added it; the
+    record as it was if it has no remarks."""
+    if not record.endswith(b'"') or b',"' not in record:
+        return record
+    head, remark = record[:-1].rsplit(b',"', 1)
+    suffix = b" (updated)"
+    if remark.endswith(suffix):
+        return head + b',"' + remark[: -len(suffix)] + b'"'  # edited on an earlier day: edited back
+    return head + b',"' + remark[: REMARKS_MAX - len(suffix)] + suffix + b'"'
+
