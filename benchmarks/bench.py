@@ -225,8 +225,6 @@ def main() -> int:
     own = results["dbt"][1].get("dbt_elapsed_s") or 0
     whole["overhead_ratio"] = round(whole["full"]["wall_s"] / (own + bare_loads), 2)
     whole["unchanged_share"] = round(whole["unchanged"]["wall_s"] / whole["full"]["wall_s"], 3)
-    from benchmarks.stage import ANALYST_QUERIES  # noqa: F401 (the queries' text goes in the results)
-
     queries = stage("queries", str(home / "warehouse.duckdb"), "50", env=environment(home, "bundled"))
     queries.pop("wall_s", None)
     results["queries"] = queries

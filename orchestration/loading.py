@@ -13,8 +13,6 @@ from orchestration.settings import code_fingerprint
 from orchestration.sources.base import PROVENANCE_TYPES, Source, with_provenance
 from orchestration.warehouse import BASE_COUNTS_TABLE, Warehouse, tables_in, utcnow
 
-UNCHANGED_REPORT = "unchanged"  # a run in which no input changed writes this report, and publishes nothing
-
 PROVENANCE_COLUMNS = tuple(PROVENANCE_TYPES)
 
 
@@ -176,9 +174,7 @@ def unchanged_since(warehouse: Warehouse, run_id: str, source: Source, landed: M
     if not landed:
         return None
     with warehouse.connect(run_id) as con:
-        base = con.execute(
-            "select report->>'code_fingerprint' from meta.published_runs order by published_at desc limit 1").fetchall()
-        if not base or base[0][0] != code_fingerprint():
+        if _same_code_as_published(con) is None:
             return None
         rows = con.execute("select table_name, files, run_id from meta.source_loads where source = ? "
                            "order by loaded_at", [source.name]).fetchall()
@@ -190,6 +186,14 @@ def unchanged_since(warehouse: Warehouse, run_id: str, source: Source, landed: M
     if loaded != {(name, f.sha256, f.mode, f.is_sample) for name, f in landed.items()}:
         return None
     return rows[-1][2]
+
+
+def _same_code_as_published(con) -> str | None:
+    """The run that published the version this build started from, if the code that built it is
+    this code (settings.code_fingerprint, recorded in its report); else None."""
+    row = con.execute("select run_id, report->>'code_fingerprint' from meta.published_runs "
+                      "order by published_at desc limit 1").fetchall()
+    return row[0][0] if row and row[0][1] == code_fingerprint() else None
 
 
 def keep_unchanged(warehouse: Warehouse, run_id: str, source: Source, landed: Mapping[str, LandedFile],
@@ -218,21 +222,19 @@ def nothing_changed(warehouse: Warehouse, run_id: str, rebuild: bool = False) ->
     if not loads or any(not r.get("unchanged") for r in loads):
         return None
     with warehouse.connect(run_id) as con:
-        base = con.execute(
-            "select run_id, report->>'code_fingerprint' from meta.published_runs order by published_at desc limit 1"
-        ).fetchall()
-    if not base or base[0][1] != code_fingerprint():
+        base = _same_code_as_published(con)
+    if base is None:
         return None
     same = sorted(r["source"] for r in loads if r.get("files"))
     recorded = sorted(f"{r['source']} ({r['nothing_new']})" for r in loads if r.get("nothing_new"))
     return "; ".join(part for part in (
         f"the files of {', '.join(same)} have the sha256 of their published load" if same else "",
         f"nothing new: {', '.join(recorded)}" if recorded else "",
-    ) if part) + f"; the published version (run {base[0][0]}) stands"
+    ) if part) + f"; the published version (run {base}) stands"
 
 
-def unchanged_tables(warehouse: Warehouse, run_id: str) -> dict[str, str]:
+def unchanged_tables(warehouse: Warehouse, run_id: str) -> dict[str, tuple[str, int]]:
     """Raw tables this run kept as published because their source's files were unchanged -> the
-    run that published them."""
-    return {table: report["unchanged"] for report in warehouse.collected_reports(run_id)
-            if report.get("kind") == "load" and report.get("unchanged") for table in report["tables"]}
+    run that published them and their row count (from the load's report)."""
+    return {table: (report["unchanged"], rows) for report in warehouse.collected_reports(run_id)
+            if report.get("kind") == "load" and report.get("unchanged") for table, rows in report["tables"].items()}

@@ -90,6 +90,17 @@ def refresh(dbt_manifest, warehouse_home, monkeypatch, capsys):
     return run
 
 
+def query(home: Path, sql: str) -> list[tuple]:
+    """Rows of `sql` on a home's published file, read-only."""
+    import duckdb
+
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
 def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

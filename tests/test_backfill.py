@@ -10,12 +10,11 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from orchestration.backfill import scan_archive
 from orchestration.errors import FetchError
-from tests.conftest import sha256_of
+from tests.conftest import query, sha256_of
 from tests.ofac_archive import delist, entries, read_list, relist, replace_in, subset, write_list
 from tests.test_ofac_history import ADDED, IRAQ_LINKED
 
@@ -50,14 +49,6 @@ def run_cli(home: Path, *args: str, sources: Path | str = "bundled") -> tuple[in
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
             code = main(list(args))
     return code, out.getvalue()
-
-
-def query(home: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 CHANGES = ("select list_version, previous_list_version, ent_num, change_type, changed_fields, name, iraq_nexus, "

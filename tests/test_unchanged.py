@@ -8,10 +8,9 @@ import json
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from tests.conftest import SAMPLE_DIR, sha256_of
+from tests.conftest import SAMPLE_DIR, query, sha256_of
 
 OTHER_SOURCES = ("comtrade", "eia", "federal_register", "imf", "jodi")
 
@@ -20,14 +19,6 @@ OTHER_SOURCES = ("comtrade", "eia", "federal_register", "imf", "jodi")
 def sample_home(published_sample, warehouse_home: Path) -> Path:
     shutil.copytree(published_sample[0], warehouse_home, symlinks=True)
     return warehouse_home
-
-
-def query(home: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def published_run(home: Path) -> str:

@@ -146,7 +146,7 @@ def _backfill(context: dg.AssetExecutionContext, warehouse: WarehouseResource, s
         tables = {name: {"rows": rows, "skipped": notice.cause} for name, rows in counts.items()}
     except SourceSkipped as notice:
         context.log.warning(f"skipped: {notice}")
-        counts = keep_raw_tables(warehouse.store(), context.run_id, source, notice.cause)
+        counts = keep_raw_tables(store, context.run_id, source, notice.cause)
         tables = {name: {"rows": rows, "skipped": notice.cause} for name, rows in counts.items()}
     for table in source.tables:
         about = tables[table.name]
