@@ -28,6 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.inputs import write_archive, write_sources  # noqa: E402
+from orchestration.settings import duckdb_memory_limit  # noqa: E402
 
 BIN = Path(sys.executable).parent
 STAGE = [sys.executable, str(REPO / "benchmarks" / "stage.py")]
@@ -186,6 +187,7 @@ def main() -> int:
     args.work.mkdir(parents=True)
     began = time.perf_counter()
     results: dict = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "seed": args.seed,
+                     "duckdb_memory_limit": duckdb_memory_limit(),
                      "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform()},
                      "inputs": {}, "loads": {}, "gates": {}, "dbt": {}, "publish": {}, "not_run": []}
     stage_seconds: dict[int, float] = {}
@@ -361,8 +363,10 @@ def write(results: dict, out: Path) -> None:
               f"outside the steps: {results['sample_refresh']['outside_steps_s']} s).",
               f"Backfill of {results['backfill']['archive']['versions']} versions: {results['backfill']['wall_s']} s in all, "
               f"load-and-diff {results['backfill']['load_and_diff_s']} s, fixed {results['backfill']['fixed_s']} s (a one-version "
-              f"backfill); bare DuckDB "
-              f"{results['backfill']['bare'].get('seconds', 0):.1f} s (ratio {results['backfill']['ratio']}).", "",
+              f"backfill); peak memory {results['backfill']['peak_mb']} MB (WAREHOUSE_DUCKDB_MEMORY "
+              f"{results.get('duckdb_memory_limit', '2GB')}); bare DuckDB "
+              f"{results['backfill']['bare'].get('seconds', 0):.1f} s, peak {results['backfill']['bare'].get('peak_mb')} MB "
+              f"(DuckDB's default memory limit; ratio {results['backfill']['ratio']}).", "",
               "| analyst query | p50 ms | p95 ms |", "|---|---|---|"]
     for name, q in results["queries"].items():
         if isinstance(q, dict):

@@ -26,7 +26,7 @@ from datetime import UTC
 from pathlib import Path
 
 from orchestration.errors import PublishError, SourceError
-from orchestration.settings import SettingsError, layout, source_mode
+from orchestration.settings import SettingsError, duckdb_memory_limit, layout, source_mode
 
 CURATED_GROUP = "curated"
 
@@ -121,6 +121,7 @@ def _requested_sources(only: list[str] | None) -> list[str] | None:
 
 def refresh_command(only: list[str] | None, accept_change: str = "", rebuild: bool = False) -> int:
     mode = source_mode()  # a bad WAREHOUSE_SOURCES fails before anything starts
+    duckdb_memory_limit()  # ... and so does a bad WAREHOUSE_DUCKDB_MEMORY
     names = _requested_sources(only)
     paths = layout()
     _check_writable(paths.home)
@@ -139,6 +140,7 @@ def backfill_command(source: str, archive: Path, accept_change: str = "") -> int
 
     archive = archive.resolve()
     versions = scan_archive(archive)  # a bad archive fails before anything starts
+    duckdb_memory_limit()  # ... and so does a bad WAREHOUSE_DUCKDB_MEMORY
     paths = layout()
     _check_writable(paths.home)
     print(f"warehouse backfill {source}: {len(versions)} list version(s) in {archive / source}, "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 
@@ -60,11 +61,22 @@ def check_history_lineage(warehouse: Warehouse, run_id: str, source: Source, lan
         )
 
 
+@dataclass(frozen=True)
+class RawQuery:
+    """A raw table's rows as SQL that the build runs itself (no copy of the rows through Python):
+    `sql` reads the Arrow tables in `inputs` under their names, and takes `params`. Its columns
+    are those the parsed Arrow table would have had, provenance included."""
+
+    sql: str
+    params: dict = field(default_factory=dict)
+    inputs: dict[str, pa.Table] = field(default_factory=dict)
+
+
 def load_raw_tables(
     warehouse: Warehouse,
     run_id: str,
     source: Source,
-    tables: Mapping[str, pa.Table],
+    tables: Mapping[str, pa.Table | RawQuery],
     landed: Mapping[str, LandedFile],
     summary: dict | None = None,
     files_of: Mapping[str, list[LandedFile]] | None = None,
@@ -80,19 +92,28 @@ def load_raw_tables(
         for spec in source.tables:
             if spec.name not in tables:
                 continue
-            arrow = tables[spec.name]
+            rows = tables[spec.name]
             files = files_of[spec.name] if files_of is not None else [landed[name] for name in landed if spec.fed_by(name)]
-            con.register("incoming", file_provenance(arrow, files))
-            con.execute(f"create or replace table raw.{spec.name} as select * from incoming")
-            con.unregister("incoming")
-            counts[spec.name] = arrow.num_rows
+            if isinstance(rows, RawQuery):
+                for name, relation in rows.inputs.items():
+                    con.register(name, relation)
+                con.execute(f"create or replace table raw.{spec.name} as {rows.sql}", rows.params)
+                for name in rows.inputs:
+                    con.unregister(name)
+                count = con.execute(f"select count(*) from raw.{spec.name}").fetchall()[0][0]
+            else:
+                con.register("incoming", file_provenance(rows, files))
+                con.execute(f"create or replace table raw.{spec.name} as select * from incoming")
+                con.unregister("incoming")
+                count = rows.num_rows
+            counts[spec.name] = count
             con.execute("delete from meta.source_loads where table_name = ?", [f"raw.{spec.name}"])
             con.execute(
                 "insert into meta.source_loads values (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     source.name,
                     f"raw.{spec.name}",
-                    arrow.num_rows,
+                    count,
                     json.dumps([f.provenance() for f in files]),
                     files[0].mode if files else "absent",
                     bool(files and files[0].is_sample),

@@ -45,7 +45,7 @@ from typing import IO
 import duckdb
 
 from orchestration.errors import PublishError
-from orchestration.settings import Layout
+from orchestration.settings import Layout, duckdb_config
 
 SCHEMAS = ("raw", "staging", "marts", "meta")
 COUNTED_SCHEMAS = ("raw", "history", "marts")
@@ -255,7 +255,7 @@ class Warehouse:
         tmp = build.with_suffix(".copying")
         if self.layout.published.exists():
             shutil.copyfile(self.layout.published, tmp)
-        con = duckdb.connect(str(tmp))
+        con = duckdb.connect(str(tmp), config=duckdb_config())
         try:
             for schema in SCHEMAS:
                 con.execute(f"create schema if not exists {schema}")
@@ -328,7 +328,7 @@ class Warehouse:
     @contextmanager
     def connect(self, run_id: str) -> Iterator[duckdb.DuckDBPyConnection]:
         """A short-lived write connection to the run's build (callers sit in the writer pool)."""
-        con = duckdb.connect(str(self.ensure_build(run_id)))
+        con = duckdb.connect(str(self.ensure_build(run_id)), config=duckdb_config())
         try:
             yield con
         finally:
@@ -359,7 +359,7 @@ class Warehouse:
             raise PublishError(f"run {run_id} has no build to publish at {build}")
         base = self.build_info(run_id).get("base_run_id")
         published_at = utcnow()
-        con = duckdb.connect(str(build))
+        con = duckdb.connect(str(build), config=duckdb_config())
         try:
             con.execute(PUBLISHED_RUNS_DDL)
             con.execute(PUBLISHED_RUNS_UPGRADE)

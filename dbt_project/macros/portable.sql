@@ -10,11 +10,15 @@
 {% macro default__agg_list(expression, order_by) -%}
     array_agg({{ expression }} order by {{ order_by }})
 {%- endmacro %}
+{#- DuckDB: a plain list of (key, value) pairs, sorted afterwards. An ordered aggregate
+    (list(x order by y)) buffers every group's input apart and cannot spill: over a backfill's
+    five million entry-versions it ran out of a 4 GB memory limit; this form is a third faster
+    and gives the same lists (ties in the key, never seen here, ordered by the value). -#}
 {% macro duckdb__agg_list(expression, order_by) -%}
-    list({{ expression }} order by {{ order_by }})
+    list_transform(list_sort(list({'k': {{ order_by }}, 'v': {{ expression }}})), lambda pair: pair.v)
 {%- endmacro %}
 
-{# Distinct, sorted list aggregate that drops nulls. #}
+{# Distinct, sorted list aggregate that drops nulls (DuckDB: an empty list where all are null). #}
 {% macro agg_distinct_list(expression) -%}
     {{ return(adapter.dispatch('agg_distinct_list')(expression)) }}
 {%- endmacro %}
@@ -22,7 +26,7 @@
     array_agg(distinct {{ expression }} order by {{ expression }}) filter (where {{ expression }} is not null)
 {%- endmacro %}
 {% macro duckdb__agg_distinct_list(expression) -%}
-    list_sort(list(distinct {{ expression }}) filter (where {{ expression }} is not null))
+    list_sort(list_distinct(list({{ expression }})))
 {%- endmacro %}
 
 {# An empty list of strings. #}
@@ -49,6 +53,23 @@
     (select {{ key }}, trim(unnest(string_split({{ column }}, '{{ separator }}')), '[] ') as {{ alias }}
      from {{ relation }}
      where {{ column }} is not null)
+{%- endmacro %}
+
+{# A packed field such as `IRAN] [SDGT] [IRGC` as a sorted list of its distinct non-empty parts,
+   row by row (the same list as exploding it, then aggregating per row, without the join). #}
+{% macro packed_list(column, separator) -%}
+    {{ return(adapter.dispatch('packed_list')(column, separator)) }}
+{%- endmacro %}
+{% macro default__packed_list(column, separator) -%}
+    (select array_agg(distinct part order by part)
+     from (select trim(both '[] ' from piece) as part from unnest(string_to_array({{ column }}, '{{ separator }}')) as piece) as parts
+     where part <> '')
+{%- endmacro %}
+{% macro duckdb__packed_list(column, separator) -%}
+    list_sort(list_distinct(list_filter(
+        list_transform(string_split({{ column }}, '{{ separator }}'), lambda piece: trim(piece, '[] ')),
+        lambda part: part <> ''
+    )))
 {%- endmacro %}
 
 {# Does `expression` match the regular expression `pattern` (a SQL string literal)? #}

@@ -135,7 +135,7 @@ TABLES = (
     ),
 )
 
-_LAYOUTS = {
+LAYOUTS = {
     "SDN.CSV": ("ofac_sdn", SDN_COLUMNS),
     "ADD.CSV": ("ofac_addresses", ADD_COLUMNS),
     "ALT.CSV": ("ofac_aliases", ALT_COLUMNS),
@@ -143,30 +143,45 @@ _LAYOUTS = {
 }
 
 
+def csv_select(columns: Mapping[str, str], several: bool = False) -> str:
+    """The SELECT that reads OFAC CSV exports of one layout from `$path` (parameters: `csv_params`);
+    over several files, each row also gets a `filename` column naming its file."""
+    # Read every field as text and turn the null marker into NULL afterwards: given
+    # `nullstr`, DuckDB's strict reader silently drops an extra trailing field that holds
+    # the null marker, so a new all-null column would pass unnoticed.
+    typed = ", ".join(f"cast(nullif({column}, $null) as {kind}) as {column}" for column, kind in columns.items())
+    return (
+        f"select {typed}{', filename' if several else ''} from read_csv($path, header = false, "
+        "columns = $columns, delim = ',', "
+        # the landed file itself, read once: its last line, OFAC's end-of-file byte 0x1A
+        # (checked first), is skipped as a comment line
+        "quote = '\"', escape = '\"', auto_detect = false, strict_mode = true, comment = chr(26), "
+        f"filename = {'true' if several else 'false'})"
+    )
+
+
+def csv_params(path: Path | list[Path], name: str, columns: Mapping[str, str]) -> dict:
+    """`csv_select`'s parameters, once each file's ending is checked (a truncated file is refused)."""
+    for one in path if isinstance(path, list) else [path]:
+        _check_ending(one, name)
+    return {"path": [str(p) for p in path] if isinstance(path, list) else str(path),
+            "columns": {c: "VARCHAR" for c in columns}, "null": NULL_MARKER}
+
+
+def layout_error(name: str, columns: Mapping[str, str], exc: duckdb.Error) -> FormatError:
+    first = str(exc).strip().splitlines()
+    detail = " ".join(line.strip() for line in first[:3])
+    return FormatError(SOURCE, name, f"does not match OFAC's {len(columns)}-column layout ({', '.join(columns)}): {detail}")
+
+
 def read_ofac_csv(path: Path, name: str, columns: Mapping[str, str]) -> pa.Table:
     """Parse one OFAC CSV export into an Arrow table, or raise FormatError naming file and cause."""
-    _check_ending(path, name)
+    params = csv_params(path, name, columns)
     con = duckdb.connect()
     try:
-        # Read every field as text and turn the null marker into NULL afterwards: given
-        # `nullstr`, DuckDB's strict reader silently drops an extra trailing field that holds
-        # the null marker, so a new all-null column would pass unnoticed.
-        typed = ", ".join(
-            f"cast(nullif({column}, $null) as {kind}) as {column}" for column, kind in columns.items()
-        )
-        return con.sql(
-            f"select {typed} from read_csv($path, header = false, columns = $columns, delim = ',', "
-            # the landed file itself, read once: its last line, OFAC's end-of-file byte 0x1A
-            # (checked above), is skipped as a comment line
-            "quote = '\"', escape = '\"', auto_detect = false, strict_mode = true, comment = chr(26))",
-            params={"path": str(path), "columns": {c: "VARCHAR" for c in columns}, "null": NULL_MARKER},
-        ).fetch_arrow_table()
+        return con.sql(csv_select(columns), params=params).fetch_arrow_table()
     except duckdb.Error as exc:
-        first = str(exc).strip().splitlines()
-        detail = " ".join(line.strip() for line in first[:3])
-        raise FormatError(
-            SOURCE, name, f"does not match OFAC's {len(columns)}-column layout ({', '.join(columns)}): {detail}"
-        ) from None
+        raise layout_error(name, columns, exc) from None
     finally:
         con.close()
 
@@ -199,9 +214,9 @@ def _check_ending(path: Path, name: str) -> None:
 # look cut, thousands of false changes; a change past the 1,000th character of a remark alone is
 # the one change this leaves unseen. The advanced XML exports render the same list (plus the
 # consolidated one) and are not part of it.
-LIST_FILES = tuple(_LAYOUTS)
+LIST_FILES = tuple(LAYOUTS)
 IDENTITY_FILES = ("SDN.CSV", "ADD.CSV", "ALT.CSV")
-LIST_TABLES = {name: table for name, (table, _) in _LAYOUTS.items()}  # file -> its raw table
+LIST_TABLES = {name: table for name, (table, _) in LAYOUTS.items()}  # file -> its raw table
 # on SDN.CSV's rows only: the version's publication where its source says it (an archive's folder
 # name, in a backfill); NULL for a refresh, whose publication is matched from OFAC's history
 PUBLICATION_COLUMNS = {"list_published_at": pa.timestamp("us", tz="UTC"), "list_publication_id": pa.int64()}
@@ -214,9 +229,9 @@ def list_version_of(landed: Mapping[str, LandedFile]) -> str:
 
 
 def _versioned(table: pa.Table, version: str, extra: Mapping[str, object] | None = None) -> pa.Table:
-    table = table.append_column(pa.field("list_version", pa.string()), pa.array([version] * table.num_rows, pa.string()))
+    table = table.append_column(pa.field("list_version", pa.string()), pa.repeat(pa.scalar(version, pa.string()), table.num_rows))
     for column, kind in (PUBLICATION_COLUMNS.items() if extra is not None else ()):
-        table = table.append_column(pa.field(column, kind), pa.array([extra.get(column)] * table.num_rows, kind))
+        table = table.append_column(pa.field(column, kind), pa.repeat(pa.scalar(extra.get(column), kind), table.num_rows))
     return table
 
 
@@ -233,7 +248,7 @@ def parse_version(
     version = list_version_of(landed)
     publication = {"list_published_at": published_at, "list_publication_id": publication_id}
     tables: dict[str, pa.Table] = {}
-    for file_name, (table, columns) in _LAYOUTS.items():
+    for file_name, (table, columns) in LAYOUTS.items():
         rows = read_ofac_csv(landed[file_name].path, file_name, columns) if file_name in landed else _empty(columns)
         tables[table] = _versioned(rows, version, publication if table == "ofac_sdn" else None)
     if tables["ofac_sdn"].num_rows == 0:
@@ -259,14 +274,18 @@ def check_orphan_share(tables: Mapping[str, pa.Table]) -> None:
         if rows.num_rows == 0:
             continue
         orphans = pc.sum(pc.invert(pc.is_in(rows["ent_num"], value_set=listed))).as_py() or 0
-        share = orphans / rows.num_rows
-        if share > MAX_ORPHAN_SHARE:
-            raise FormatError(
-                SOURCE,
-                file_name,
-                f"{share:.0%} of its {rows.num_rows:,} rows ({orphans:,}) name an ent_num that is not in SDN.CSV, "
-                f"more than the {MAX_ORPHAN_SHARE:.0%} allowed: it does not belong to this list",
-            )
+        check_orphans(file_name, rows.num_rows, orphans)
+
+
+def check_orphans(file_name: str, rows: int, orphans: int) -> None:
+    share = orphans / rows if rows else 0
+    if share > MAX_ORPHAN_SHARE:
+        raise FormatError(
+            SOURCE,
+            file_name,
+            f"{share:.0%} of its {rows:,} rows ({orphans:,}) name an ent_num that is not in SDN.CSV, "
+            f"more than the {MAX_ORPHAN_SHARE:.0%} allowed: it does not belong to this list",
+        )
 
 
 def parse_advanced(landed: Mapping[str, LandedFile]) -> dict[str, pa.Table]:
@@ -356,6 +375,14 @@ def summarize(tables: Mapping[str, pa.Table]) -> dict:
         summary[name] = {"publications": mine.num_rows, "latest_publication_id": latest,
                          "text": f"{mine.num_rows} publications, the latest {latest}"}
     return summary
+
+
+def raw_schema(file_name: str) -> pa.Schema:
+    """The schema of one CSV export's raw table as a refresh loads it: the file's columns, the
+    version's identity (and, on SDN.CSV's rows, its publication), then the provenance columns."""
+    table, columns = LAYOUTS[file_name]
+    rows = _versioned(_empty(columns), "", {} if table == "ofac_sdn" else None)
+    return with_provenance(rows.append_column("source_file", pa.array([], pa.string())), {}).schema
 
 
 def _empty(columns: Mapping[str, str]) -> pa.Table:

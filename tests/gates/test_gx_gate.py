@@ -110,25 +110,67 @@ def test_missing_suite_is_an_error(con, suites):
 
 
 def test_chunked_path_merges_chunks_and_reports_missing_columns(con, suites, monkeypatch):
-    monkeypatch.setattr(gx_gate, "CHUNK_ROWS", 10)  # 25 rows: three chunks, grouped by column
-    con.execute("create table raw.t as select (range % 24)::integer as id, 'ok' as kind from range(25)")
-    con.execute("update raw.t set kind = 'bad' where id in (3, 23)")
+    monkeypatch.setattr(gx_gate, "CHUNK_ROWS", 10)  # 25 rows, grouped by column; 'kind' holds 15 distinct values (rows stream)
+    con.execute("create table raw.t as select (range % 24)::integer as id, 'ok-' || (range % 13) as kind from range(25)")
+    con.execute("update raw.t set kind = 'bad-' || id where id in (3, 23)")
     suites(
         "raw.t",
         [
             FLOOR,
             {"type": "expect_table_columns_to_match_ordered_list", "kwargs": {"column_list": ["id", "kind"]}},
             {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "id"}},
-            {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "kind", "value_set": ["ok"]}},
+            {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "kind", "value_set": [f"ok-{i}" for i in range(13)]}},
             {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "gone"}},
         ],
     )
+    frames = []
+    validate = gx_gate._validate_frame
+    monkeypatch.setattr(gx_gate, "_validate_frame", lambda *a: frames.append(len(a[1])) or validate(*a))
     result = gx_gate.validate_table(con, "raw.t", previous_rows=None)
+    assert sum(1 for n in frames if n <= 10) >= 2  # 'kind''s 15 distinct values came in chunks of at most 10
     by_type = {o.expectation: o for o in result.outcomes}
     assert by_type["expect_table_row_count_to_be_between"].status == "passed"
     assert by_type["expect_table_columns_to_match_ordered_list"].status == "passed"
     assert by_type["expect_column_values_to_be_unique"].status == "failed"  # rows 0 and 24 (id 0) sit in different chunks
     in_set = by_type["expect_column_values_to_be_in_set"]
-    assert in_set.status == "failed" and in_set.unexpected_count == 2  # rows 3 and 23: chunks one and three
+    assert in_set.status == "failed" and in_set.unexpected_count == 2  # 'bad-3' and 'bad-23', in different chunks
+    assert "bad-3" in in_set.detail and "bad-23" in in_set.detail
     assert by_type["expect_column_values_to_not_be_null"].status == "errored"
     assert "gone" in by_type["expect_column_values_to_not_be_null"].detail
+
+
+def test_row_by_row_expectations_see_each_distinct_value_once(con, suites, monkeypatch):
+    """A large table's row-local expectations on a column that repeats are validated on its distinct
+    values: the same verdict as on every row (equal values, equal verdicts), counted in distinct
+    values; a column of distinct values streams its rows; uniqueness still sees every row."""
+    monkeypatch.setattr(gx_gate, "CHUNK_ROWS", 100)
+    con.execute("create table raw.t as select range::integer as id, if(range % 100 = 7, 'bad', 'ok') as kind, "
+                "'name ' || range as name from range(1000)")
+    suites(
+        "raw.t",
+        [
+            FLOOR,
+            {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "id"}},
+            {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "kind", "value_set": ["ok"]}},
+            {"type": "expect_column_values_to_match_regex", "kwargs": {"column": "name", "regex": "^name [0-9]+$"}},
+        ],
+    )
+    frames = {}
+
+    def counted(name, frame, expectations, *rest):
+        kind = expectations[0]["type"]
+        frames[kind] = frames.get(kind, 0) + len(frame)
+        return validate(name, frame, expectations, *rest)
+
+    validate = gx_gate._validate_frame
+    monkeypatch.setattr(gx_gate, "_validate_frame", counted)
+    result = gx_gate.validate_table(con, "raw.t", previous_rows=None)
+    by_type = {o.expectation: o for o in result.outcomes}
+    assert frames["expect_column_values_to_be_in_set"] == 2  # 'ok' and 'bad' (in one chunk or two), not 1,000 rows
+    assert frames["expect_column_values_to_be_unique"] == 1000  # uniqueness needs every row
+    assert frames["expect_column_values_to_match_regex"] == 1000  # 1,000 distinct names: every row, in chunks
+    assert by_type["expect_column_values_to_match_regex"].status == "passed"
+    in_set = by_type["expect_column_values_to_be_in_set"]
+    assert in_set.status == "failed" and in_set.unexpected_count == 1 and "1 distinct unexpected values" in in_set.detail
+    assert by_type["expect_column_values_to_be_unique"].status == "passed"
+    assert result.row_count == 1000

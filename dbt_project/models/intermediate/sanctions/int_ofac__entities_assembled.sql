@@ -1,5 +1,9 @@
 -- One row per SDN entry and list version with its full remarks, programs, addresses, countries and
 -- aliases (a refresh loads one list version, a backfill many: every join is within one version).
+-- A table, not a view: several models and tests read it, and a backfill holds millions of
+-- entry-versions.
+{{ config(materialized='table') }}
+
 with entries as (
 
     select * from {{ ref('stg_ofac__sdn_entries') }}
@@ -9,17 +13,6 @@ with entries as (
 comments as (
 
     select * from {{ ref('stg_ofac__comments') }}
-
-),
-
-programs as (
-
-    select
-        list_version,
-        ent_num,
-        {{ agg_list('program', 'program') }} as programs
-    from {{ ref('stg_ofac__sdn_programs') }}
-    group by list_version, ent_num
 
 ),
 
@@ -55,7 +48,8 @@ assembled as (
         -- attributes
         entries.name,
         entries.entity_type,
-        coalesce(programs.programs, {{ empty_string_list() }}) as programs,
+        -- the entry's own packed field, split row by row (as stg_ofac__sdn_programs explodes it)
+        coalesce({{ packed_list('entries.programs_packed', '] [') }}, {{ empty_string_list() }}) as programs,
         entries.title,
         entries.call_sign,
         entries.vessel_type,
@@ -78,7 +72,6 @@ assembled as (
 
     from entries
     left join comments on comments.list_version = entries.list_version and comments.ent_num = entries.ent_num
-    left join programs on programs.list_version = entries.list_version and programs.ent_num = entries.ent_num
     left join addresses on addresses.list_version = entries.list_version and addresses.ent_num = entries.ent_num
     left join aliases on aliases.list_version = entries.list_version and aliases.ent_num = entries.ent_num
 

@@ -1,4 +1,8 @@
 -- One row per entry and list version: Iraq and Iran nexus flags and every rule that matched, as `<country>/<rule>`.
+-- A table, not a view: several models and tests read it, and a backfill holds millions of
+-- entry-versions.
+{{ config(materialized='table') }}
+
 with entities as (
 
     select list_version, ent_num from {{ ref('int_ofac__entities_assembled') }}
