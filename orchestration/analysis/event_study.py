@@ -25,7 +25,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from arch.bootstrap import CircularBlockBootstrap
 
 WINDOWS = (3, 6)
 DRAWS = 2000
@@ -108,6 +107,8 @@ def _block_bootstrap_ci(series: pd.Series, position: int, w: int, seed: int) -> 
     values = np.concatenate([before, after])
     is_after = np.concatenate([np.zeros(len(before), bool), np.ones(len(after), bool)])
     block = max(1, math.ceil(math.sqrt(len(values))))
+    from arch.bootstrap import CircularBlockBootstrap  # here: arch's import (about 1 s) is paid by the event study only
+
     bootstrap = CircularBlockBootstrap(block, values, is_after, seed=np.random.default_rng(seed))
     draws = []
     for (resampled, flags), _ in bootstrap.bootstrap(DRAWS):
