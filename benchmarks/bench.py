@@ -364,7 +364,7 @@ def write(results: dict, out: Path) -> None:
               f"Backfill of {results['backfill']['archive']['versions']} versions: {results['backfill']['wall_s']} s in all, "
               f"load-and-diff {results['backfill']['load_and_diff_s']} s, fixed {results['backfill']['fixed_s']} s (a one-version "
               f"backfill); peak memory {results['backfill']['peak_mb']} MB (WAREHOUSE_DUCKDB_MEMORY "
-              f"{results.get('duckdb_memory_limit', '2GB')}); bare DuckDB "
+              f"{results['duckdb_memory_limit']}); bare DuckDB "
               f"{results['backfill']['bare'].get('seconds', 0):.1f} s, peak {results['backfill']['bare'].get('peak_mb')} MB "
               f"(DuckDB's default memory limit; ratio {results['backfill']['ratio']}).", "",
               "| analyst query | p50 ms | p95 ms |", "|---|---|---|"]

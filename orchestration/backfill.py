@@ -42,7 +42,7 @@ import pyarrow as pa
 from orchestration.errors import FetchError, FormatError, NothingNew, SourceError
 from orchestration.landing import LandedFile, LandingZone
 from orchestration.loading import RawQuery, check_history_lineage, keep_raw_tables, load_raw_tables
-from orchestration.sources.base import PROVENANCE_TYPES
+from orchestration.sources.base import PROVENANCE_TYPES, provenance_arrays
 from orchestration.sources.ofac import (
     EASTERN,
     FILES,
@@ -51,6 +51,7 @@ from orchestration.sources.ofac import (
     LIST_TABLES,
     PUBLICATION_COLUMNS,
     SOURCE,
+    check_entries,
     check_orphans,
     csv_params,
     csv_select,
@@ -246,17 +247,13 @@ def _files_of(plan: BackfillPlan, file_name: str) -> pa.Table:
     publication, and the file's provenance (as `with_provenance` gives a refresh's rows)."""
     rows = [(version, landed[file_name], list_version_of(landed))
             for version, landed in plan.loaded if file_name in landed]
+    files = [f for _, f, _ in rows]
     return pa.table({
-        "path": pa.array([str(f.path) for _, f, _ in rows], pa.string()),
+        "path": pa.array([str(f.path) for f in files], pa.string()),
         "list_version": pa.array([identity for _, _, identity in rows], pa.string()),
         **{column: pa.array([getattr(v, attribute) for v, _, _ in rows], kind)
            for (column, kind), attribute in zip(PUBLICATION_COLUMNS.items(), ("published_at", "publication_id"), strict=True)},
-        "source_file": pa.array([f.name for _, f, _ in rows], PROVENANCE_TYPES["source_file"]),
-        "source_url": pa.array([f.origin for _, f, _ in rows], PROVENANCE_TYPES["source_url"]),
-        "fetched_at": pa.array([f.fetched_at for _, f, _ in rows], PROVENANCE_TYPES["fetched_at"]),
-        "source_sha256": pa.array([f.sha256 for _, f, _ in rows], PROVENANCE_TYPES["source_sha256"]),
-        "source_mode": pa.array([f.mode for _, f, _ in rows], PROVENANCE_TYPES["source_mode"]),
-        "is_sample": pa.array([f.is_sample for _, f, _ in rows], PROVENANCE_TYPES["is_sample"]),
+        **provenance_arrays(files, [f.name for f in files]),
     })
 
 
@@ -267,35 +264,33 @@ def archive_queries(plan: BackfillPlan) -> dict[str, RawQuery | pa.Table]:
     Each kind of file (SDN.CSV, ADD.CSV, ...) is read in one DuckDB statement over every version's
     file (in parallel; a file that versions share, landed once, read once) and joined to its
     versions there: four reads, not four per version, and the rows go straight into the build, never
-    through Python. A file whose ending shows it truncated is refused here, named with its version;
-    a file that breaks the layout fails the load, and `name_failing_version` names its version."""
+    through Python. A file whose ending shows it truncated is refused here, a file that breaks the
+    layout fails the load; either way `name_failing_version` names its version."""
     tables: dict[str, RawQuery | pa.Table] = {}
     for file_name, (table, columns) in LAYOUTS.items():
         files = _files_of(plan, file_name)
         if not files.num_rows:
             tables[table] = raw_schema(file_name).empty_table()
             continue
-        for version, landed in plan.loaded:
-            if file_name in landed:
-                try:
-                    csv_params(landed[file_name].path, file_name, columns)  # the ending: truncated or not
-                except SourceError as exc:
-                    raise _named(version, exc) from None
         publication = ", f.list_published_at, f.list_publication_id" if table == "ofac_sdn" else ""
         provenance = ", ".join(f"f.{column}" for column in PROVENANCE_TYPES)
         paths = [Path(p) for p in dict.fromkeys(files.column("path").to_pylist())]
+        try:
+            params = csv_params(paths, file_name, columns)  # each file's ending: truncated or not
+        except SourceError as exc:
+            raise name_failing_version(plan, exc) from None
         tables[table] = RawQuery(
             f"with rows as ({csv_select(columns, several=True)}) "
             f"select {', '.join(f'rows.{c}' for c in columns)}, f.list_version{publication}, {provenance} "
             "from rows join archive_files as f on f.path = rows.filename",
-            csv_params(paths, file_name, columns),
+            params,
             {"archive_files": files},
         )
     return tables
 
 
-def name_failing_version(plan: BackfillPlan, failure: duckdb.Error) -> SourceError:
-    """The load failed reading the archive's files: read them one by one to find the first version
+def name_failing_version(plan: BackfillPlan, failure: Exception) -> SourceError:
+    """Reading the archive's files at once failed: read them one by one to find the first version
     whose file fails, and name it."""
     for version, landed in plan.loaded:
         for file_name, (_, columns) in LAYOUTS.items():
@@ -304,6 +299,8 @@ def name_failing_version(plan: BackfillPlan, failure: duckdb.Error) -> SourceErr
                     read_ofac_csv(landed[file_name].path, file_name, columns)
                 except SourceError as exc:
                     return _named(version, exc)
+    if isinstance(failure, SourceError):
+        return failure
     first = str(failure).strip().splitlines()[0]
     return FormatError(SOURCE, "archive", f"loading the archive's CSV files failed: {first}")
 
@@ -323,8 +320,7 @@ def check_versions(con: duckdb.DuckDBPyConnection, plan: BackfillPlan) -> None:
     for version, landed in plan.loaded:
         identity = list_version_of(landed)
         try:
-            if not entries.get(identity):
-                raise FormatError(SOURCE, "SDN.CSV", "has no entries")
+            check_entries(entries.get(identity, 0))
             for file_name, counts in orphans.items():
                 check_orphans(file_name, *counts.get(identity, (0, 0)))
         except SourceError as exc:

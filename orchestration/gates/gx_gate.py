@@ -190,7 +190,8 @@ def validate_table(
     """Validate every row of `table` against its suite; never raises for a data problem.
 
     Expectations are grouped by the columns they read. Row-by-row expectations (not null, in set,
-    regex, lengths, ranges) stream over every row in chunks of CHUNK_ROWS; the others (unique,
+    regex, lengths, ranges) stream over every row in chunks of CHUNK_ROWS, or over each distinct
+    value once where the column repeats (`_repetitive`); the others (unique,
     row count, schema) get the whole of just the columns they need. Every row is seen, and Python
     never holds the table whole (benchmarks/gate_memory.py). `not_loaded`: the table was not loaded
     this run (optional file absent, source skipped), so no row-count floor applies; `backfill`: the

@@ -38,6 +38,19 @@ PROVENANCE_TYPES = {
 }
 
 
+def provenance_arrays(files: list[LandedFile], names: list[str]) -> dict[str, pa.Array]:
+    """The provenance columns, one value per file, in PROVENANCE_TYPES order; `names` gives each
+    file's `source_file`."""
+    return {
+        "source_file": pa.array(names, PROVENANCE_TYPES["source_file"]),
+        "source_url": pa.array([f.origin for f in files], PROVENANCE_TYPES["source_url"]),
+        "fetched_at": pa.array([f.fetched_at for f in files], PROVENANCE_TYPES["fetched_at"]),
+        "source_sha256": pa.array([f.sha256 for f in files], PROVENANCE_TYPES["source_sha256"]),
+        "source_mode": pa.array([f.mode for f in files], PROVENANCE_TYPES["source_mode"]),
+        "is_sample": pa.array([f.is_sample for f in files], PROVENANCE_TYPES["is_sample"]),
+    }
+
+
 def with_provenance(rows: pa.Table, landed: Mapping[str, LandedFile]) -> pa.Table:
     """`rows` (with a `source_file` column naming the landed file of each row) plus the other
     provenance columns of that file, appended after the data columns in PROVENANCE_TYPES order."""
@@ -45,15 +58,7 @@ def with_provenance(rows: pa.Table, landed: Mapping[str, LandedFile]) -> pa.Tabl
     index = pc.index_in(rows.column("source_file"), value_set=names)
     if index.null_count:
         raise ValueError("rows name a source_file that was not landed")
-    files = list(landed.values())
-    per_file = {
-        "source_file": names,
-        "source_url": pa.array([f.origin for f in files], PROVENANCE_TYPES["source_url"]),
-        "fetched_at": pa.array([f.fetched_at for f in files], PROVENANCE_TYPES["fetched_at"]),
-        "source_sha256": pa.array([f.sha256 for f in files], PROVENANCE_TYPES["source_sha256"]),
-        "source_mode": pa.array([f.mode for f in files], PROVENANCE_TYPES["source_mode"]),
-        "is_sample": pa.array([f.is_sample for f in files], PROVENANCE_TYPES["is_sample"]),
-    }
+    per_file = provenance_arrays(list(landed.values()), list(landed))
     data = rows.drop_columns([c for c in PROVENANCE_TYPES if c in rows.column_names])
     for column, values in per_file.items():
         data = data.append_column(pa.field(column, PROVENANCE_TYPES[column]), pc.take(values, index))

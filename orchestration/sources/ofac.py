@@ -251,8 +251,7 @@ def parse_version(
     for file_name, (table, columns) in LAYOUTS.items():
         rows = read_ofac_csv(landed[file_name].path, file_name, columns) if file_name in landed else _empty(columns)
         tables[table] = _versioned(rows, version, publication if table == "ofac_sdn" else None)
-    if tables["ofac_sdn"].num_rows == 0:
-        raise FormatError(SOURCE, "SDN.CSV", "has no entries")
+    check_entries(tables["ofac_sdn"].num_rows)
     check_orphan_share(tables)
     tables.update(parse_advanced(landed))
     tables["ofac_publications"] = parse_publications(landed)
@@ -275,6 +274,11 @@ def check_orphan_share(tables: Mapping[str, pa.Table]) -> None:
             continue
         orphans = pc.sum(pc.invert(pc.is_in(rows["ent_num"], value_set=listed))).as_py() or 0
         check_orphans(file_name, rows.num_rows, orphans)
+
+
+def check_entries(rows: int) -> None:
+    if rows == 0:
+        raise FormatError(SOURCE, "SDN.CSV", "has no entries")
 
 
 def check_orphans(file_name: str, rows: int, orphans: int) -> None:
