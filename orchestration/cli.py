@@ -131,7 +131,47 @@ def refresh_command(only: list[str] | None, accept_change: str = "", rebuild: bo
         print(f"  accepting counts beyond the gates' bounds for this run: {accept_change}", flush=True)
     if rebuild:
         print("  rebuilding: every source is loaded again and the result published, changed or not", flush=True)
+    elif _unchanged_before_run(names):
+        return 0
     return _run_refresh(names, accept_change, rebuild=rebuild)
+
+
+def _unchanged_before_run(names: list[str] | None) -> bool:
+    """Bundled and directory modes: when every file to load is byte-identical to the published
+    load's and the code is the same, say so and stop before a Dagster run starts, with the report
+    and the freshness record such a run leaves (loading.unchanged_before_run)."""
+    from orchestration.loading import unchanged_before_run
+
+    store = layout_store()
+    report = unchanged_before_run(store, names)
+    if report is None:
+        return False
+    store.save_report(report)
+    _record_unchanged_in_dagster(report)
+    print(f"\nNothing changed, nothing published: {report['unchanged']}.\n  {store.layout.published} is untouched; "
+          f"checked before starting a run (--rebuild forces one); run report: "
+          f"{store.layout.run_reports / (report['run_id'] + '.json')}")
+    return True
+
+
+def _record_unchanged_in_dagster(report: dict) -> None:
+    """With a Dagster instance (DAGSTER_HOME), each raw table found unchanged gets a materialization
+    saying so, as a run that kept it would record: its freshness check and asset history see the
+    check. Without one (an ephemeral instance) there is no history to record it in."""
+    if not os.environ.get("DAGSTER_HOME"):
+        return
+    import dagster as dg
+
+    instance = dg.DagsterInstance.get()
+    for load in report["sources"]:
+        for table, rows in load["tables"].items():
+            instance.report_runless_asset_event(dg.AssetMaterialization(
+                asset_key=dg.AssetKey(table.split(".")),
+                description=f"unchanged: checked by `warehouse refresh` before starting a run (run report {report['run_id']})",
+                metadata={"dagster/row_count": rows, "table": table,
+                          "unchanged": f"the files of the load published by run {load['unchanged']} (same sha256); "
+                                       "its rows are kept"},
+            ))
 
 
 def backfill_command(source: str, archive: Path, accept_change: str = "") -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -10,7 +11,7 @@ import pyarrow as pa
 
 from orchestration.errors import SourceError
 from orchestration.landing import LandedFile
-from orchestration.settings import code_fingerprint
+from orchestration.settings import LIVE, code_fingerprint, source_mode
 from orchestration.sources.base import PROVENANCE_TYPES, Source, with_provenance
 from orchestration.warehouse import BASE_COUNTS_TABLE, Warehouse, tables_in, utcnow
 
@@ -199,7 +200,13 @@ def unchanged_since(warehouse: Warehouse, run_id: str, source: Source, landed: M
             return None
         rows = con.execute("select table_name, files, run_id from meta.source_loads where source = ? "
                            "order by loaded_at", [source.name]).fetchall()
-    if {table for table, _, _ in rows} != {f"raw.{spec.name}" for spec in source.tables}:
+    return _load_of(rows, source, landed)
+
+
+def _load_of(rows: list[tuple], source: Source, landed: Mapping[str, LandedFile]) -> str | None:
+    """The run of the load in `rows` (table_name, files, run_id of `source`'s raw tables, in load
+    order) that read exactly the `landed` files, or None."""
+    if not landed or {table for table, _, _ in rows} != {f"raw.{spec.name}" for spec in source.tables}:
         return None
     # the same bytes from another mode (the bundled sample's bytes served live or from a directory)
     # are loaded again: the rows' provenance must say where they came from
@@ -207,6 +214,55 @@ def unchanged_since(warehouse: Warehouse, run_id: str, source: Source, landed: M
     if loaded != {(name, f.sha256, f.mode, f.is_sample) for name, f in landed.items()}:
         return None
     return rows[-1][2]
+
+
+def unchanged_before_run(warehouse: Warehouse, names: list[str] | None) -> dict | None:
+    """The report of a refresh that finds, before any run starts, that nothing changed: in bundled
+    or directory mode, every source it would load (all, or `names`) has the files of its published
+    load (same names, sizes and sha256, read in place: nothing is landed) and the code is the code
+    of the published version. Exactly the cases in which a run would end in `nothing_changed`,
+    decided without starting one. None when anything differs, or cannot be told before a run
+    (live mode, a curated register named, nothing published): the run then decides, and reports
+    any error itself."""
+    from orchestration.landing import Changed, RecognisingZone
+    from orchestration.sources import SOURCES
+
+    mode = source_mode()
+    chosen = list(SOURCES) if names is None else names
+    if mode.kind == LIVE or not chosen or any(name not in SOURCES for name in chosen):
+        return None
+    started = utcnow()
+    with warehouse.read_published() as con:
+        if con is None or (base := _same_code_as_published(con)) is None:
+            return None
+        rows = con.execute("select source, table_name, files, run_id, row_count from meta.source_loads "
+                           "order by loaded_at").fetchall()
+    known = {(f["source"], f["file"]): (f["sha256"], f["size"]) for row in rows for f in json.loads(row[2])}
+    zone = RecognisingZone(warehouse.layout.landing, known)
+    loads = []
+    for name in chosen:
+        source = SOURCES[name]
+        try:
+            landed = source.land(zone, mode, None)
+        except (Changed, SourceError, OSError):
+            return None  # a changed, missing or misnamed file: the run loads it (or says what is wrong)
+        own = [row for row in rows if row[0] == name]
+        since = _load_of([row[1:4] for row in own], source, landed)
+        if since is None:
+            return None
+        loads.append({"kind": "load", "source": name, "unchanged": since, "checked_before_run": True,
+                      "tables": {table: count for _, table, _, _, count in own},
+                      "files": [f.provenance() for f in landed.values()]})
+    zone.log_arrivals()
+    checked = ", ".join(sorted(load["source"] for load in loads))
+    return {
+        "run_id": str(uuid.uuid4()), "started_at": started.isoformat(), "base_run_id": base,
+        "finished_at": utcnow().isoformat(), "published": False, "error": None,
+        "warehouse": str(warehouse.layout.published), "sources": loads, "gates": [], "assertions": [],
+        "accepted_change": None, "code_fingerprint": code_fingerprint(),
+        "unchanged": f"the files of {checked} have the sha256 of their published load; "
+                     f"the published version (run {base}) stands",
+    }
 
 
 def _same_code_as_published(con) -> str | None:

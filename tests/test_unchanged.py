@@ -32,24 +32,33 @@ def test_a_refresh_with_unchanged_inputs_publishes_nothing_and_leaves_the_file_b
     published = sample_home / "warehouse.duckdb"
     before, base = sha256_of(published), published_run(sample_home)
     loads_before = query(sample_home, "select * from meta.source_loads order by table_name")
+    arrivals_before = arrivals(sample_home)
     code, out, err = refresh()
     assert code == 0, err[-3000:]
     assert "Nothing changed, nothing published" in out
     assert f"the published version (run {base}) stands" in out
     assert "the files of comtrade, eia, federal_register, imf, jodi, ofac have the sha256 of their published load" in out
-    # the gates did not validate the kept rows again, and dbt did not run
-    assert "raw.ofac_sdn: unchanged: the 51 rows published by run" in out
-    assert "dbt build:" not in out
+    # decided before any run started: no Dagster run, no gate, no dbt
+    assert "checked before starting a run" in out
+    assert "RUN_START" not in out + err and "suite raw." not in out and "dbt build:" not in out
     assert sha256_of(published) == before
     assert published_run(sample_home) == base
     assert query(sample_home, "select * from meta.source_loads order by table_name") == loads_before
-    # the run left no build behind and released the writer lock; its report says why it published nothing
     assert not [p for p in (sample_home / "builds").iterdir() if p.name != "failed-latest"]
+    # its report says why it published nothing, and what it read
     report = json.loads((sample_home / "last_run.json").read_text())
     assert report["published"] is False and report["error"] is None and report["base_run_id"] == base
     assert "have the sha256 of their published load" in report["unchanged"]
     assert {s["source"] for s in report["sources"] if s.get("unchanged") == base} == {*OTHER_SOURCES, "ofac"}
+    assert all(s["checked_before_run"] for s in report["sources"])
+    ofac_load = next(s for s in report["sources"] if s["source"] == "ofac")
+    assert ofac_load["tables"]["raw.ofac_sdn"] == 51
+    assert {f["file"] for f in ofac_load["files"]} >= {"SDN.CSV", "ADD.CSV", "ALT.CSV"}
     assert json.loads((sample_home / "published_run.json").read_text())["run_id"] == base
+    # the landing zone records each file's arrival, as landing it again would (one line per file)
+    after = arrivals(sample_home)
+    assert {path: after[path] - arrivals_before[path] for path in after} == dict.fromkeys(after, 1)
+    assert len(after) == sum(len(s["files"]) for s in report["sources"])
 
     # freshness counts the check: each source was found unchanged just now; status says what happened
     assert main(["freshness"]) == 0
@@ -67,6 +76,78 @@ def test_a_refresh_with_unchanged_inputs_publishes_nothing_and_leaves_the_file_b
     assert rebuilt != base
     assert query(sample_home, "select table_name, row_count from meta.source_loads order by 1") == counts_before
     assert query(sample_home, "select distinct run_id from meta.source_loads where source = 'ofac'") == [(rebuilt,)]
+
+
+def arrivals(home: Path) -> dict[str, int]:
+    """Lines of each archived file's fetches.jsonl (one per arrival)."""
+    return {str(p.relative_to(home)): len(p.read_text().splitlines()) for p in (home / "landing").glob("*/*/*/fetches.jsonl")}
+
+
+def test_a_run_that_finds_nothing_changed_publishes_nothing_either(sample_home: Path, capsys):
+    """The same decision inside a Dagster run (a schedule's, the UI's, live mode's): every source
+    is found unchanged, the gates take the published rows, dbt and publish do not run."""
+    from orchestration import cli
+
+    published = sample_home / "warehouse.duckdb"
+    before, base = sha256_of(published), published_run(sample_home)
+    assert cli._run_refresh(None, "") == 0
+    out = capsys.readouterr().out
+    assert "Nothing changed, nothing published" in out and "checked before starting a run" not in out
+    assert f"the published version (run {base}) stands" in out
+    assert "raw.ofac_sdn: unchanged: the 51 rows published by run" in out
+    assert "dbt build:" not in out
+    assert sha256_of(published) == before
+    assert not [p for p in (sample_home / "builds").iterdir() if p.name != "failed-latest"]
+    report = json.loads((sample_home / "last_run.json").read_text())
+    assert report["published"] is False and report["base_run_id"] == base
+    assert not any(s.get("checked_before_run") for s in report["sources"])
+
+
+def test_an_unchanged_check_before_the_run_is_recorded_in_the_dagster_instance(sample_home: Path, refresh, tmp_path,
+                                                                                monkeypatch):
+    """With DAGSTER_HOME, the raw assets get a materialization saying they were found unchanged, so
+    their freshness checks and asset history see the check that no run made."""
+    import dagster as dg
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    (tmp_path / "dagster_home").mkdir()
+    base = published_run(sample_home)
+    code, out, err = refresh("--only", "ofac")
+    assert code == 0, err[-3000:]
+    assert "the files of ofac have the sha256 of their published load" in out and "checked before starting a run" in out
+    with dg.DagsterInstance.get() as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey(["raw", "ofac_sdn"]))
+        assert event is not None and event.run_id == ""
+        metadata = event.asset_materialization.metadata
+        assert metadata["dagster/row_count"].value == 51
+        assert metadata["unchanged"].value.startswith(f"the files of the load published by run {base}")
+        assert instance.get_latest_materialization_event(dg.AssetKey(["raw", "jodi_crude_oil"])) is None
+
+
+def test_the_recognising_zone_knows_only_archived_bytes(tmp_path: Path):
+    """The in-place check: a file is recognised only with the name, size and sha256 of a file already
+    archived in the landing zone; the bytes are read where they are and nothing is copied."""
+    from orchestration.landing import Changed, LandingZone, RecognisingZone
+
+    src = tmp_path / "src" / "SDN.CSV"
+    src.parent.mkdir()
+    src.write_bytes(b'36,"AEROCARIBBEAN AIRLINES",-0- ,"CUBA"\r\n')
+    landed = LandingZone(tmp_path / "landing").land_local("ofac", "SDN.CSV", src, "directory", "csv")
+    zone = RecognisingZone(tmp_path / "landing", {("ofac", "SDN.CSV"): (landed.sha256, landed.size)})
+    seen = zone.land_local("ofac", "SDN.CSV", src, "directory", "csv")
+    assert (seen.path, seen.sha256, seen.size, seen.origin) == (landed.path, landed.sha256, landed.size, str(src))
+    for problem in (b'36,"AEROCARIBBEAN AIRLINES",-0- ,"CUBB"\r\n',  # same size, other bytes
+                    b'36,"AEROCARIBBEAN AIRLINES",-0- ,"CUBA"\r\n\r\n'):  # another size
+        src.write_bytes(problem)
+        with pytest.raises(Changed, match=r"\[ofac\] SDN.CSV"):
+            zone.land_local("ofac", "SDN.CSV", src, "directory", "csv")
+    with pytest.raises(Changed):  # a name no published load read
+        zone.land_local("ofac", "ADD.CSV", src, "directory", "csv")
+    with pytest.raises(Changed):  # live mode fetches: nothing to recognise in place
+        zone.land_url(None, "ofac", "SDN.CSV", "https://example.invalid/SDN.CSV", "csv")
+    assert len(zone.recognised) == 1
+    zone.log_arrivals()
+    assert len((landed.path.parent / "fetches.jsonl").read_text().splitlines()) == 2
 
 
 def test_only_the_changed_source_is_loaded_the_others_keep_their_published_rows(warehouse_home: Path, refresh, tmp_path):
