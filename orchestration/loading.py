@@ -222,14 +222,14 @@ def unchanged_before_run(warehouse: Warehouse, names: list[str] | None) -> dict 
     load (same names, sizes and sha256, read in place: nothing is landed) and the code is the code
     of the published version. Exactly the cases in which a run would end in `nothing_changed`,
     decided without starting one. None when anything differs, or cannot be told before a run
-    (live mode, a curated register named, nothing published): the run then decides, and reports
-    any error itself."""
+    (live mode, a curated register named, nothing published, another run writing to the home or
+    a killed run's build left in it): the run then decides, and reports any error itself."""
     from orchestration.landing import Changed, RecognisingZone
     from orchestration.sources import SOURCES
 
     mode = source_mode()
     chosen = list(SOURCES) if names is None else names
-    if mode.kind == LIVE or not chosen or any(name not in SOURCES for name in chosen):
+    if mode.kind == LIVE or not chosen or any(name not in SOURCES for name in chosen) or warehouse.busy():
         return None
     started = utcnow()
     with warehouse.read_published() as con:

@@ -212,6 +212,23 @@ class Warehouse:
         handle.flush()
         _HELD[home] = (handle, {run_id})
 
+    def busy(self) -> bool:
+        """A run writes to this home now (it holds the writer lock), or left a build behind (a
+        killed run's, which the next run removes and reports)."""
+        if self.layout.home in _HELD:
+            return True
+        if self.layout.builds.exists() and any(p.name != "failed-latest" for p in self.layout.builds.iterdir()):
+            return True
+        if not self.writer_lock.exists():
+            return False
+        with open(self.writer_lock) as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
     def release_writer(self, run_id: str) -> None:
         held = _HELD.get(self.layout.home)
         if held is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import fcntl
 import hashlib
 import io
 import os
@@ -46,16 +47,24 @@ def shared_path(*parts: str) -> Path:
 
 @pytest.fixture(scope="session")
 def dbt_manifest() -> Path:
-    """`dbt parse` once per session, as the Makefile does: the code location loads this manifest."""
+    """`dbt parse`, as the Makefile does, unless the manifest is newer than every file of the dbt
+    project: the code location loads this manifest. Under pytest-xdist every worker asks; the
+    first parses, holding a lock on the target folder, and the others find the manifest fresh."""
     project = REPO / "dbt_project"
-    dbt = Path(sys.executable).parent / "dbt"
-    subprocess.run(
-        [str(dbt), "parse", "--quiet", "--profiles-dir", str(project)],
-        cwd=project,
-        check=True,
-        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
-    )
     manifest = project / "target" / "manifest.json"
+    dbt = Path(sys.executable).parent / "dbt"
+    manifest.parent.mkdir(exist_ok=True)
+    with open(manifest.parent / ".parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        sources = [p for part in ("models", "macros", "seeds", "snapshots", "tests") for p in (project / part).rglob("*")]
+        newest = max(p.stat().st_mtime for p in [*sources, project / "dbt_project.yml", project / "profiles.yml"] if p.is_file())
+        if not manifest.exists() or manifest.stat().st_mtime <= newest:
+            subprocess.run(
+                [str(dbt), "parse", "--quiet", "--profiles-dir", str(project)],
+                cwd=project,
+                check=True,
+                env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+            )
     assert manifest.exists()
     return manifest
 
