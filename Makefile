@@ -54,8 +54,11 @@ lint: $(MANIFEST)
 	$(BIN)/ruff check orchestration tests benchmarks
 	$(BIN)/sqlfluff lint dbt_project/models --disable-progress-bar --nocolor
 
+# the suite on every core (pytest-xdist; TEST_WORKERS=0 runs it in one process): each worker has its
+# own session fixtures, and every test its own WAREHOUSE_HOME
+TEST_WORKERS ?= auto
 test: lint $(MANIFEST)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # what a refresh costs at 1x and 10x real size against bare DuckDB, the unchanged refresh, a 300-version
 # backfill and the analyst queries (about 20 minutes; not part of `make test`); results in benchmarks/results/
