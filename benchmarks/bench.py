@@ -95,6 +95,8 @@ def step_durations(log: str) -> dict[str, float]:
             last = h * 3600 + m * 60 + s
             break
     durations: dict[str, float] = {}
+    if not starts:
+        return durations  # no Dagster run (an unchanged refresh decided before one starts)
     for (step, at), (_, after) in zip(starts, [*starts[1:], ("end", last or starts[-1][1])], strict=True):
         durations[step] = durations.get(step, 0) + max(after - at, 0)
     return durations

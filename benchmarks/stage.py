@@ -58,6 +58,8 @@ def _landed(source_name: str, src: str, home: str) -> dict:
 
 
 def land(source_name: str, src: str, home: str) -> dict:
+    import orchestration.sources  # noqa: F401  (imported by a refresh at start-up: not landing's cost)
+
     started = time.perf_counter()
     _, landed = _landed(source_name, src, home)
     return {"files": len(landed), "bytes": sum(f.size for f in landed.values()), "seconds": time.perf_counter() - started}
@@ -66,6 +68,7 @@ def land(source_name: str, src: str, home: str) -> dict:
 def load(source_name: str, src: str, home: str) -> dict:
     import pandas  # noqa: F401  (a refresh's process imported it at start-up, with its definitions: not a load's cost)
 
+    import orchestration.sources  # noqa: F401
     from orchestration.loading import load_raw_tables
 
     started = time.perf_counter()

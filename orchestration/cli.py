@@ -162,16 +162,16 @@ def _record_unchanged_in_dagster(report: dict) -> None:
         return
     import dagster as dg
 
-    instance = dg.DagsterInstance.get()
-    for load in report["sources"]:
-        for table, rows in load["tables"].items():
-            instance.report_runless_asset_event(dg.AssetMaterialization(
-                asset_key=dg.AssetKey(table.split(".")),
-                description=f"unchanged: checked by `warehouse refresh` before starting a run (run report {report['run_id']})",
-                metadata={"dagster/row_count": rows, "table": table,
-                          "unchanged": f"the files of the load published by run {load['unchanged']} (same sha256); "
-                                       "its rows are kept"},
-            ))
+    with dg.DagsterInstance.get() as instance:
+        for load in report["sources"]:
+            for table, rows in load["tables"].items():
+                instance.report_runless_asset_event(dg.AssetMaterialization(
+                    asset_key=dg.AssetKey(table.split(".")),
+                    description=f"unchanged: checked by `warehouse refresh` before starting a run (run report {report['run_id']})",
+                    metadata={"dagster/row_count": rows, "table": table,
+                              "unchanged": f"the files of the load published by run {load['unchanged']} (same sha256); "
+                                           "its rows are kept"},
+                ))
 
 
 def backfill_command(source: str, archive: Path, accept_change: str = "") -> int:
