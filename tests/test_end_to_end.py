@@ -134,6 +134,20 @@ def test_landing_zone_keeps_the_bytes(built):
     assert record["sha256"] == sha and record["mode"] == "bundled"
 
 
+def test_dbt_ran_in_the_build_and_reused_the_projects_parse(built):
+    """A new home's first run: dbt, started in the build's folder, had the profile of `make
+    manifest`'s parse (no vars, the relative warehouse.duckdb) and reused that parse."""
+    home, _ = built
+    events = [json.loads(line)["info"] for line in (home / ".dbt-target" / "dbt.log").read_text().splitlines()
+              if line.startswith("{")]
+    names = {event["name"] for event in events}
+    assert "PartialParsingEnabled" in names and "UnableToPartialParse" not in names, sorted(names)
+    assert next(e for e in events if e["name"] == "StateCheckVarsHash")["msg"].split("vars: ")[1].startswith("{}")
+    launcher = (home / ".dbt-in-build").read_text()
+    assert launcher.startswith(f"#!/bin/sh\ncd {home / '.dbt-build'} && exec ") and launcher.rstrip().endswith('"$@"')
+    assert query(home, "select count(*) from marts.dim_sanctioned_entity")[0][0] == 51  # built there, published here
+
+
 def test_run_report_and_status(built, capsys, monkeypatch):
     home, _ = built
     monkeypatch.setenv("WAREHOUSE_HOME", str(home))
