@@ -162,15 +162,15 @@ def _record_unchanged_in_dagster(report: dict) -> None:
         return
     import dagster as dg
 
+    from orchestration.assets.sources import unchanged_metadata
+
     with dg.DagsterInstance.get() as instance:
         for load in report["sources"]:
             for table, rows in load["tables"].items():
                 instance.report_runless_asset_event(dg.AssetMaterialization(
                     asset_key=dg.AssetKey(table.split(".")),
                     description=f"unchanged: checked by `warehouse refresh` before starting a run (run report {report['run_id']})",
-                    metadata={"dagster/row_count": rows, "table": table,
-                              "unchanged": f"the files of the load published by run {load['unchanged']} (same sha256); "
-                                           "its rows are kept"},
+                    metadata=unchanged_metadata(table, rows, load["unchanged"]),
                 ))
 
 

@@ -235,13 +235,12 @@ class RecognisingZone(LandingZone):
         self.recognised: list[LandedFile] = []
 
     def land_local(self, source: str, name: str, src: Path, mode: str, expect: str, encoding: str = "utf-8") -> LandedFile:
-        if not src.is_file() or self.known.get((source, name), ("", -1))[1] != src.stat().st_size:
+        size = src.stat().st_size if src.is_file() else -1
+        if self.known.get((source, name), ("", -2))[1] != size:
             raise Changed(f"[{source}] {name}")
-        digest = hashlib.sha256()
         with open(src, "rb") as inp:
-            while chunk := inp.read(1 << 20):
-                digest.update(chunk)
-        return self._recognise(source, name, digest.hexdigest(), src.stat().st_size, str(src), mode)
+            digest = hashlib.file_digest(inp, "sha256").hexdigest()
+        return self._recognise(source, name, digest, size, str(src), mode)
 
     def land_bytes(self, source: str, name: str, data: bytes, origin: str, mode: str, expect: str,
                    encoding: str = "utf-8") -> LandedFile:

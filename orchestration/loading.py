@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from orchestration.errors import SourceError
 from orchestration.landing import LandedFile
+from orchestration.reports import report_of
 from orchestration.settings import LIVE, code_fingerprint, source_mode
 from orchestration.sources.base import PROVENANCE_TYPES, Source, with_provenance
 from orchestration.warehouse import BASE_COUNTS_TABLE, Warehouse, tables_in, utcnow
@@ -250,19 +251,11 @@ def unchanged_before_run(warehouse: Warehouse, names: list[str] | None) -> dict 
         since = _load_of([row[1:4] for row in own], source, landed)
         if since is None:
             return None
-        loads.append({"kind": "load", "source": name, "unchanged": since, "checked_before_run": True,
-                      "tables": {table: count for _, table, _, _, count in own},
-                      "files": [f.provenance() for f in landed.values()]})
+        loads.append(unchanged_load(name, since, {table: count for _, table, _, _, count in own}, landed,
+                                    checked_before_run=True))
     zone.log_arrivals()
-    checked = ", ".join(sorted(load["source"] for load in loads))
-    return {
-        "run_id": str(uuid.uuid4()), "started_at": started.isoformat(), "base_run_id": base,
-        "finished_at": utcnow().isoformat(), "published": False, "error": None,
-        "warehouse": str(warehouse.layout.published), "sources": loads, "gates": [], "assertions": [],
-        "accepted_change": None, "code_fingerprint": code_fingerprint(),
-        "unchanged": f"the files of {checked} have the sha256 of their published load; "
-                     f"the published version (run {base}) stands",
-    }
+    return {**report_of(warehouse, str(uuid.uuid4()), started.isoformat(), base, loads, published=False),
+            "unchanged": unchanged_reason(loads, base)}
 
 
 def _same_code_as_published(con) -> str | None:
@@ -280,13 +273,27 @@ def keep_unchanged(warehouse: Warehouse, run_id: str, source: Source, landed: Ma
     with warehouse.connect(run_id) as con:
         counts = {spec.name: con.execute(f"select count(*) from raw.{spec.name}").fetchall()[0][0]
                   for spec in source.tables}
-    warehouse.record_report(run_id, f"load-{source.name}", {
-        "kind": "load", "source": source.name, "unchanged": since,
-        "tables": {f"raw.{k}": v for k, v in counts.items()},
-        "files": [f.provenance() for f in landed.values()],
-        **({"nothing_new": nothing_new} if nothing_new else {}),
-    })
+    warehouse.record_report(run_id, f"load-{source.name}", unchanged_load(
+        source.name, since, {f"raw.{k}": v for k, v in counts.items()}, landed, nothing_new))
     return counts
+
+
+def unchanged_load(source: str, since: str, tables: dict[str, int], landed: Mapping[str, LandedFile],
+                   nothing_new: str | None = None, **more) -> dict:
+    """The load report of a source kept as run `since` published it (`tables`: raw table -> rows)."""
+    return {"kind": "load", "source": source, "unchanged": since, "tables": tables,
+            "files": [f.provenance() for f in landed.values()],
+            **({"nothing_new": nothing_new} if nothing_new else {}), **more}
+
+
+def unchanged_reason(loads: list[dict], base: str) -> str:
+    """Why nothing is built, from the unchanged sources' load reports, against published run `base`."""
+    same = sorted(r["source"] for r in loads if r.get("files"))
+    recorded = sorted(f"{r['source']} ({r['nothing_new']})" for r in loads if r.get("nothing_new"))
+    return "; ".join(part for part in (
+        f"the files of {', '.join(same)} have the sha256 of their published load" if same else "",
+        f"nothing new: {', '.join(recorded)}" if recorded else "",
+    ) if part) + f"; the published version (run {base}) stands"
 
 
 def nothing_changed(warehouse: Warehouse, run_id: str, rebuild: bool = False) -> str | None:
@@ -300,14 +307,7 @@ def nothing_changed(warehouse: Warehouse, run_id: str, rebuild: bool = False) ->
         return None
     with warehouse.connect(run_id) as con:
         base = _same_code_as_published(con)
-    if base is None:
-        return None
-    same = sorted(r["source"] for r in loads if r.get("files"))
-    recorded = sorted(f"{r['source']} ({r['nothing_new']})" for r in loads if r.get("nothing_new"))
-    return "; ".join(part for part in (
-        f"the files of {', '.join(same)} have the sha256 of their published load" if same else "",
-        f"nothing new: {', '.join(recorded)}" if recorded else "",
-    ) if part) + f"; the published version (run {base}) stands"
+    return None if base is None else unchanged_reason(loads, base)
 
 
 def unchanged_tables(warehouse: Warehouse, run_id: str) -> dict[str, tuple[str, int]]:

@@ -29,12 +29,18 @@ def table_counts_of(path: Path) -> dict[str, int]:
 
 def compose_report(store: Warehouse, run_id: str, *, published: bool, error: str | None = None) -> dict:
     """The run's report from the pieces its steps recorded (loads, gates, assertions)."""
-    pieces = store.collected_reports(run_id)
     info = store.build_info(run_id)
+    return report_of(store, run_id, info.get("started_at"), info.get("base_run_id"), store.collected_reports(run_id),
+                     published=published, error=error)
+
+
+def report_of(store: Warehouse, run_id: str, started_at: str | None, base_run_id: str | None, pieces: list[dict], *,
+              published: bool, error: str | None = None) -> dict:
+    """A run's report from its recorded pieces (one per load, gate and assertion)."""
     return {
         "run_id": run_id,
-        "started_at": info.get("started_at"),
-        "base_run_id": info.get("base_run_id"),
+        "started_at": started_at,
+        "base_run_id": base_run_id,
         "finished_at": utcnow().isoformat(),
         "published": published,
         "error": error,

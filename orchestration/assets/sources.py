@@ -28,6 +28,12 @@ def raw_key(table: str) -> dg.AssetKey:
     return dg.AssetKey(["raw", table])
 
 
+def unchanged_metadata(table: str, rows: int, since: str) -> dict:
+    """A raw table's materialization when its source's files were those of run `since`'s load."""
+    return {"dagster/row_count": rows, "table": table,
+            "unchanged": f"the files of the load published by run {since} (same sha256); its rows are kept"}
+
+
 def build_source_assets(source: Source) -> dg.AssetsDefinition:
     specs = [
         dg.AssetSpec(
@@ -93,12 +99,8 @@ def build_source_assets(source: Source) -> dg.AssetsDefinition:
                              f"published by run {since}; its published rows are kept (--rebuild loads them again)")
             counts = keep_unchanged(warehouse.store(), context.run_id, source, landed, since)
             for table in source.tables:
-                yield dg.MaterializeResult(
-                    asset_key=raw_key(table.name),
-                    metadata={"dagster/row_count": counts[table.name], "table": f"raw.{table.name}",
-                              "unchanged": f"the files of the load published by run {since} (same sha256); "
-                                           "its rows are kept"},
-                )
+                yield dg.MaterializeResult(asset_key=raw_key(table.name),
+                                           metadata=unchanged_metadata(f"raw.{table.name}", counts[table.name], since))
             return
         absent = optional_file_note(source, landed)
         size = sum(f.size for f in landed.values())

@@ -147,7 +147,7 @@ def _explain_xml(fetch):
         ) from None
 
 
-def read_imts_csv(landed: LandedFile, con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
+def read_imts_csv(landed: LandedFile, con: duckdb.DuckDBPyConnection) -> pa.Table:
     """One landed SDMX-CSV answer as rows of the raw table (provenance included), read with `con`
     (a DuckDB connection costs about 20 ms to open: a parse of twenty answers shares one)."""
     name = landed.name
@@ -167,8 +167,6 @@ def read_imts_csv(landed: LandedFile, con: duckdb.DuckDBPyConnection | None = No
     selected = ", ".join(
         f"cast(nullif(trim(\"{column}\"), '') as {kind}) as {raw}" for column, (raw, kind) in COLUMNS.items()
     )
-    own = con is None
-    con = duckdb.connect() if own else con
     try:
         table = con.sql(
             f"""
@@ -182,9 +180,6 @@ def read_imts_csv(landed: LandedFile, con: duckdb.DuckDBPyConnection | None = No
     except duckdb.Error as exc:
         detail = " ".join(line.strip() for line in str(exc).strip().splitlines()[:3])
         raise FormatError(SOURCE, name, f"is not valid IMTS SDMX-CSV: {detail}") from None
-    finally:
-        if own:
-            con.close()
     _check_rows(table, query, name)
     return table
 
