@@ -149,6 +149,38 @@ def test_dagster_instance_config_limits_the_pool_and_runs():
     assert "default_limit: 1" in text and "max_concurrent_runs: 1" in text and "enabled: false" in text
 
 
+def test_the_instance_stores_events_over_kept_connections_and_reads_them_back(tmp_path, monkeypatch):
+    """dagster.yaml's event log: Dagster's own files and tables, with a bounded set of engines kept open."""
+    import shutil
+
+    from orchestration.dagster_storage import KEPT_ENGINES, PooledSqliteEventLogStorage
+
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(REPO / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+
+    @dg.asset
+    def counted() -> dg.MaterializeResult:
+        return dg.MaterializeResult(metadata={"rows": 3})
+
+    with dg.DagsterInstance.get() as instance:
+        storage = instance.event_log_storage
+        assert isinstance(storage, PooledSqliteEventLogStorage)
+        runs = [dg.materialize([counted], instance=instance).run_id for _ in range(KEPT_ENGINES + 2)]
+        assert len(storage._engines) <= KEPT_ENGINES  # the oldest runs' engines were disposed of
+        assert runs[0] not in storage._engines
+        # every run's events are in Dagster's default place, and the evicted ones still read back
+        assert {p.stem for p in (home / "history" / "runs").glob("*.db")} == {*runs, "index"}
+        first = [e.dagster_event.event_type_value for e in instance.all_logs(runs[0]) if e.dagster_event]
+        assert first.count("ASSET_MATERIALIZATION") == 1 and first[-1] == "PIPELINE_SUCCESS"
+        latest = instance.get_latest_materialization_event(dg.AssetKey("counted"))
+        assert latest.run_id == runs[-1] and latest.asset_materialization.metadata["rows"].value == 3
+        instance.wipe()
+        assert storage._engines == {} or set(storage._engines) <= {"index"}
+        assert not list((home / "history" / "runs").glob("*-*.db"))
+
+
 def test_workspace_loads_with_dagster_cli(dbt_manifest):
     dagster = Path(sys.executable).parent / "dagster"
     result = subprocess.run(
