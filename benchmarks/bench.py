@@ -112,7 +112,7 @@ def grouped(durations: dict[str, float]) -> dict[str, float]:
     for step, seconds in durations.items():
         group = ("raw loads" if step.endswith("_raw") else "dbt build" if step == "dbt_warehouse"
                  else "publish" if step == "published_warehouse" else "event study" if step == "marts__rpt_event_study"
-                 else "gates (raw)" if step.startswith("raw__") else "gates (marts)")
+                 else "gates (raw)" if step == "gate_raw_tables" else "gates (marts)")
         groups[group] = groups.get(group, 0) + seconds
     return groups
 

@@ -12,7 +12,7 @@ from orchestration.assets.event_study import EVENT_STUDY_KEY, rpt_event_study
 from orchestration.assets.publish import PUBLISHED_KEY, build_publish_asset
 from orchestration.assets.sources import build_source_assets
 from orchestration.freshness import FRESHNESS_CHECKS, NOT_IN_REFRESH, freshness_sensor
-from orchestration.gates.checks import gx_checks, nexus_counts
+from orchestration.gates.checks import gx_gates, nexus_counts
 from orchestration.progress import UnreportedCheckFilter, concise_console
 from orchestration.reports import record_failure
 from orchestration.resources import HttpResource, WarehouseResource
@@ -24,9 +24,15 @@ logging.getLogger("dagster._core.execution.plan.active").addFilter(UnreportedChe
 raw_assets = [build_source_assets(source) for source in SOURCES.values()]
 raw_keys = [key for assets in raw_assets for key in assets.keys]
 dbt_keys = list(dbt_warehouse.keys)
-# every raw table (Python-loaded sources and curated dbt seeds) and every mart is gated
-gated_keys = raw_keys + [key for key in dbt_keys if key.path[0] in ("raw", "marts")] + [EVENT_STUDY_KEY]
-gates = [*gx_checks(gated_keys), nexus_counts]
+# every raw table (Python-loaded sources and curated dbt seeds) and every mart is gated, in one step
+# per group of tables built by one step: the sources' loads, dbt, the event study
+gates = [
+    gx_gates("gate_raw_tables", raw_keys, "The Great Expectations suites of the raw tables the sources load"),
+    gx_gates("gate_dbt_tables", [key for key in dbt_keys if key.path[0] in ("raw", "marts")],
+             "The Great Expectations suites of the curated registers (dbt seeds) and the marts dbt builds"),
+    gx_gates("gate_event_study", [EVENT_STUDY_KEY], "The Great Expectations suite of the event study"),
+    nexus_counts,
+]
 published_warehouse = build_publish_asset(raw_keys + dbt_keys + [EVENT_STUDY_KEY])
 
 # everything a refresh materializes
