@@ -492,12 +492,14 @@ def _frame(fig: Figure, chart: Chart, publishers: str, sample: bool, run_id: str
 
 def _save_png(fig: Figure, path: Path) -> None:
     """A 256-colour palette PNG of the figure's Agg pixels: the same picture at about a third of an
-    RGBA PNG's size, which keeps the charts embedded in the Dagster UI's metadata small."""
+    RGBA PNG's size, which keeps the charts embedded in the Dagster UI's metadata small. zlib's
+    default level, not PIL's `optimize`: the five sample charts are 7% larger (182 KB against 169 KB)
+    and written in 31 ms rather than 212 ms."""
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
     with Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1) as image:
         palette = image.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
-        palette.save(path, format="PNG", optimize=True)
+        palette.save(path, format="PNG")
 
 
 def _draw_empty(fig: Figure, reason: str) -> None:

@@ -15,6 +15,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 from packaging import version
 
+from orchestration.analysis.event_study import import_arch_meanwhile
 from orchestration.assets.sources import WRITER_POOL
 from orchestration.loading import nothing_changed
 from orchestration.progress import NodeProgress
@@ -118,6 +119,7 @@ def dbt_warehouse(context: dg.AssetExecutionContext, dbt: WarehouseDbtCliResourc
     progress = NodeProgress(len(context.selected_asset_keys) + len(context.selected_asset_check_keys), context.log.info)
     context.log.info(f"dbt build: {progress.total} models, seeds, snapshots and tests into {build.name}")
     in_build = dbt.in_folder(store.link_dbt_build(context.run_id))
+    import_arch_meanwhile()  # for the event study, while this process waits on dbt
     for event in in_build.cli(["build"], context=context, target_path=store.dbt_target).stream():
         if isinstance(event, (dg.Output, dg.AssetMaterialization, dg.AssetCheckResult)):
             progress.step()

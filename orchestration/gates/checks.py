@@ -10,7 +10,9 @@ from collections.abc import Iterator, Sequence
 
 import dagster as dg
 
-from orchestration.gates.gx_gate import load_suite, suite_path, validate_table
+from orchestration.gates import worker
+from orchestration.gates.gx_gate import GateResult, load_suite, suite_path
+from orchestration.gates.worker import GateJob
 from orchestration.loading import base_row_count, unchanged_tables
 from orchestration.resources import WarehouseResource
 
@@ -44,31 +46,31 @@ def gx_gates(name: str, keys: Sequence[dg.AssetKey], description: str) -> dg.Ass
         selected = context.selected_asset_check_keys
         chosen = [key for key in keys if dg.AssetCheckKey(key, CHECK_NAME) in selected]
         kept = unchanged_tables(store, run_id)
-        with store.connect(run_id) as con:
-            for key in chosen:
-                table = table_name(key)
-                if kept.get(table):
-                    yield _unchanged(context, store, run_id, key, suites[key], *kept[table])
-                    continue
-                try:
-                    result = _validated(context, store, con, run_id, warehouse, key, suites[key])
-                except Exception as exc:  # reported as this table's errored gate; the others still run
-                    result = _raised(context, store, run_id, key, suites[key], exc)
-                yield result
+        todo = [key for key in chosen if not kept.get(table_name(key))]
+        with store.connect(run_id) as con:  # what the bounds start from; closed before the tables are read
+            jobs = [GateJob(table_name(key), base_row_count(con, table_name(key)), _not_loaded(con, table_name(key)),
+                            warehouse.accept_change or None, warehouse.backfill or None) for key in todo]
+        for job in jobs:
+            if job.not_loaded:
+                context.log.warning(f"{job.table}: not loaded this run (optional file absent or source skipped)")
+        if jobs:
+            where = "in the gate process started before the run" if worker.separate() else "in this step's process"
+            context.log.debug(f"validating {len(jobs)} table(s) {where}")
+        results = dict(zip(todo, worker.run_gates(store.build_path(run_id), jobs), strict=True))
+        for key in chosen:
+            table = table_name(key)
+            if key not in results:
+                yield _unchanged(context, store, run_id, key, suites[key], *kept[table])
+            elif isinstance(results[key], str):  # the suite raised: this table's gate errored
+                yield _raised(context, store, run_id, key, suites[key], results[key])
+            else:
+                yield _validated(context, store, run_id, key, suites[key], results[key])
 
     return _gates
 
 
-def _validated(context, store, con, run_id: str, warehouse: WarehouseResource, key: dg.AssetKey,
-               suite: dict) -> dg.AssetCheckResult:
+def _validated(context, store, run_id: str, key: dg.AssetKey, suite: dict, result: GateResult) -> dg.AssetCheckResult:
     table = table_name(key)
-    previous = base_row_count(con, table)
-    not_loaded = _not_loaded(con, table)
-    if not_loaded:
-        context.log.warning(f"{table}: not loaded this run (optional file absent or source skipped)")
-    result = validate_table(con, table, previous, not_loaded=not_loaded,
-                            accepted_change=warehouse.accept_change or None,
-                            backfill=warehouse.backfill or None)
     store.record_report(run_id, f"gate-{table}", {"kind": "gate", **result.as_dict()})
     log = context.log.info if result.passed else context.log.error
     log(result.summary())
@@ -96,10 +98,10 @@ def _validated(context, store, con, run_id: str, warehouse: WarehouseResource, k
     )
 
 
-def _raised(context, store, run_id: str, key: dg.AssetKey, suite: dict, exc: Exception) -> dg.AssetCheckResult:
+def _raised(context, store, run_id: str, key: dg.AssetKey, suite: dict, error: str) -> dg.AssetCheckResult:
     """A gate that could not run (the table unreadable, say) errored: it fails, naming the table and the cause."""
     table = table_name(key)
-    detail = f"the suite could not run: {type(exc).__name__}: {exc}"
+    detail = f"the suite could not run: {error}"
     store.record_report(run_id, f"gate-{table}", {"kind": "gate", "suite": suite["name"], "table": table, "passed": False,
                                                   "error": detail, "counts": {"passed": 0, "failed": 0, "errored": 1}})
     context.log.error(f"suite {suite['name']}: ERRORED: {detail}")

@@ -1,0 +1,47 @@
+"""The gates' own process (orchestration/gates/worker.py), as the `warehouse` command starts it: in
+a fresh interpreter, where Great Expectations is not imported yet."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+from tests.conftest import REPO
+
+SCRIPT = textwrap.dedent("""
+    import json, os, signal, sys
+    from orchestration.gates import worker
+    from orchestration.gates.worker import GateJob, GateProcessError
+
+    worker.start()
+    assert worker.separate()
+    results = worker.run_gates(sys.argv[1], [GateJob("raw.ofac_sdn", 51), GateJob("raw.no_such_table", None),
+                                             GateJob("marts.dim_sanctioned_entity", 51)])
+    answer = {"gx_imported_here": "great_expectations" in sys.modules,
+              "results": [r if isinstance(r, str) else r.as_dict() for r in results]}
+    os.kill(worker._process.pid, signal.SIGKILL)  # the process dies: the step must fail, saying so
+    try:
+        worker.run_gates(sys.argv[1], [GateJob("raw.ofac_sdn", 51)])
+    except GateProcessError as exc:
+        answer["died"] = str(exc)
+    worker.stop()
+    assert not worker.separate()
+    print(json.dumps(answer, default=str))
+""")
+
+
+def test_the_gate_process_validates_each_table_and_a_dead_one_fails_the_step(published_sample):
+    home, _ = published_sample
+    done = subprocess.run([sys.executable, "-c", SCRIPT, str(home / "warehouse.duckdb")], cwd=REPO,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert answer["gx_imported_here"] is False  # Great Expectations ran in the other process only
+    sdn, missing, entities = answer["results"]
+    assert sdn["table"] == "raw.ofac_sdn" and sdn["passed"] is True and sdn["row_count"] == 51
+    assert sdn["counts"] == {"passed": 23, "failed": 0, "errored": 0}
+    assert entities["table"] == "marts.dim_sanctioned_entity" and entities["passed"] and entities["row_count"] == 51
+    assert missing.startswith("SuiteMissing: no Great Expectations suite for raw.no_such_table")  # its gate errors
+    assert "the gates' process" in answer["died"] and "exit code -9" in answer["died"], answer["died"]
