@@ -43,9 +43,10 @@ def environment(home: Path, sources: str | Path) -> dict:
            "GX_ANALYTICS_ENABLED": "false", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1",
            "DAGSTER_DISABLE_TELEMETRY": "true", "EIA_API_KEY": "", "COMTRADE_API_KEY": "",
            "PYTHONPATH": str(REPO)}
-    # a Dagster instance of its own with the repo's dagster.yaml, as `make run` has (its event log is part of
-    # a refresh's cost: the runs, checks and materializations the UI shows)
-    dagster_home = home.parent / f"{home.name}.dagster"
+    # one Dagster instance for every home of the bench, with the repo's dagster.yaml, as `make run` has one
+    # (dagster_home/): its event log is part of a refresh's cost (the runs, checks and materializations
+    # the UI shows), its creation is not (the first run on a new instance creates its databases, 1 s)
+    dagster_home = home.parent / "dagster_home"
     dagster_home.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "dagster_home" / "dagster.yaml", dagster_home / "dagster.yaml")
     env["DAGSTER_HOME"] = str(dagster_home)

@@ -210,13 +210,6 @@ def _run_refresh(names: list[str] | None, accept_change: str, backfill: str = ""
     from orchestration.gates import worker
 
     worker.start()  # the gates' process imports Great Expectations while this one starts Dagster
-    try:
-        return _execute_refresh(names, accept_change, backfill, rebuild)
-    finally:
-        worker.stop()
-
-
-def _execute_refresh(names: list[str] | None, accept_change: str, backfill: str, rebuild: bool) -> int:
     import dagster as dg
 
     from orchestration import definitions

@@ -9,13 +9,15 @@ step still decides what to validate (the row counts the bounds come from, the ta
 unchanged) and reports the results; the process only reads the build, read-only, while the step
 holds no connection to it (every writer sits in one pool, so nothing else writes meanwhile).
 
-Where GX is already imported (a second refresh in one process, the test suite) or the process was
-not started (a run launched from the UI or the daemon), the gates run in the step's own process:
-the same function, the same results.
+The process serves every later refresh of the same process too (the test suite runs many), with
+the settings each request carries. Where GX is already imported here or the process was not
+started (a run launched from the UI or the daemon), the gates run in the step's own process: the
+same function, the same results.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import multiprocessing
 import os
@@ -46,7 +48,8 @@ _pipe: Connection | None = None
 
 
 def start() -> None:
-    """Start the gate process now, unless GX is already imported here (then it would only cost)."""
+    """Start the gate process now, unless it runs already or GX is imported here (then it would only
+    cost). It serves every later refresh of this process too, and ends when this process exits."""
     global _process, _pipe
     if _process is not None or "great_expectations" in sys.modules:
         return
@@ -56,6 +59,7 @@ def start() -> None:
     _process = context.Process(target=_serve, args=(theirs,), name="warehouse-gates", daemon=True)
     _process.start()
     theirs.close()
+    atexit.register(stop)
 
 
 def stop() -> None:
@@ -83,7 +87,7 @@ def run_gates(database: Path, jobs: list[GateJob]) -> list[GateResult | str]:
     if _process is None or _pipe is None:
         return validate_all(str(database), jobs)
     try:
-        _pipe.send((str(database), jobs))
+        _pipe.send((str(database), jobs, duckdb_config()))  # this process's settings, not those it was forked with
         answer = _pipe.recv()
     except (EOFError, OSError) as exc:
         _process.join(timeout=1)
@@ -114,8 +118,8 @@ def _serve(pipe: Connection) -> None:
     os._exit(0)  # nothing left open; Python's teardown of GX and pandas would cost the parent 0.6 s
 
 
-def validate_all(database: str, jobs: list[GateJob]) -> list[GateResult | str]:
-    con = duckdb.connect(database, read_only=True, config=duckdb_config())
+def validate_all(database: str, jobs: list[GateJob], config: dict | None = None) -> list[GateResult | str]:
+    con = duckdb.connect(database, read_only=True, config=config or duckdb_config())
     try:
         results: list[GateResult | str] = []
         for job in jobs:

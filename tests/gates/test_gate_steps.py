@@ -15,6 +15,8 @@ def test_a_gate_that_raises_errors_its_table_and_the_rest_of_the_group_still_run
 
     import orchestration.gates.worker as worker
 
+    worker.stop()  # a gate process an earlier refresh of this test process started
+
     sources = source_dir(tmp_path / "src", sample_ofac_files())  # every source's sample, in directory mode
 
     validate = worker.validate_table
