@@ -91,8 +91,10 @@ def run_gates(database: Path, jobs: list[GateJob]) -> list[GateResult | str]:
         answer = _pipe.recv()
     except (EOFError, OSError) as exc:
         _process.join(timeout=1)
-        raise GateProcessError(f"the gates' process (pid {_process.pid}) ended before it answered "
-                               f"(exit code {_process.exitcode})") from exc
+        error = GateProcessError(f"the gates' process (pid {_process.pid}) ended before it answered "
+                                 f"(exit code {_process.exitcode})")
+        stop()  # a later refresh of this process starts another
+        raise error from exc
     if isinstance(answer, str):
         raise GateProcessError(f"the gates' process could not validate {database}: {answer}")
     return answer
@@ -109,13 +111,17 @@ def _serve(pipe: Connection) -> None:
     from orchestration.gates.gx_gate import _batch_definition
 
     _batch_definition()  # GX's ephemeral context and pandas datasource, made once per process
-    while (request := pipe.recv()) is not None:
+    while True:
+        try:
+            request = pipe.recv()
+        except EOFError:  # the parent is gone (killed, say): nothing to answer
+            request = None
+        if request is None:
+            os._exit(0)  # nothing left open; Python's teardown of GX and pandas would cost the parent 0.6 s
         try:
             pipe.send(validate_all(*request))
         except Exception as exc:  # the build could not be opened, say: the step raises it
             pipe.send(f"{type(exc).__name__}: {exc}")
-    pipe.close()
-    os._exit(0)  # nothing left open; Python's teardown of GX and pandas would cost the parent 0.6 s
 
 
 def validate_all(database: str, jobs: list[GateJob], config: dict | None = None) -> list[GateResult | str]:
