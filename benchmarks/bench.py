@@ -53,6 +53,17 @@ def environment(home: Path, sources: str | Path) -> dict:
     return env
 
 
+SPEED_PROBE = "import time\nt = time.perf_counter()\ns = 0\nfor i in range(20_000_000):\n    s += i * i\nprint(time.perf_counter() - t)"
+
+
+def machine_speed() -> float:
+    """Seconds a fixed pure-Python loop takes now. This virtual machine's speed drifts (importing
+    dagster-dbt took 1.2 s one hour and 2.2 s the next, same code, same page cache), so a run
+    records it at its start and end, and two runs compare with it in view."""
+    done = subprocess.run([sys.executable, "-c", SPEED_PROBE], capture_output=True, text=True, check=True)
+    return round(float(done.stdout), 2)
+
+
 def measured(args: list[str], env: dict, cwd: Path = REPO, log: Path | None = None) -> dict:
     """Run one process under benchmarks/peak.py: its wall time, its peak resident memory (MB, its own or
     any descendant's) and its output."""
@@ -196,7 +207,8 @@ def main() -> int:
     began = time.perf_counter()
     results: dict = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "seed": args.seed,
                      "duckdb_memory_limit": duckdb_memory_limit(),
-                     "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform()},
+                     "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform(),
+                                 "python_loop_s_at_start": machine_speed()},
                      "inputs": {}, "loads": {}, "gates": {}, "dbt": {}, "publish": {}, "not_run": []}
     stage_seconds: dict[int, float] = {}
     for scale in scales:
@@ -274,6 +286,7 @@ def main() -> int:
     backfill["ratio"] = round(backfill["load_and_diff_s"] / bare["seconds"], 2) if bare.get("seconds") else None
     results["backfill"] = backfill | {"archive": made}
     print(f"[backfill] {backfill}", flush=True)
+    results["machine"]["python_loop_s_at_end"] = machine_speed()
     results["total_s"] = round(time.perf_counter() - began, 1)
     results["targets"] = targets(results)
     write(results, args.out)
@@ -351,7 +364,10 @@ def write(results: dict, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     day = results["when"][:10]
     (out / f"{day}.json").write_text(json.dumps(results, indent=2, default=str))
-    lines = [f"# Benchmark {results['when']} (seed {results['seed']}, {results['machine']['cpus']} CPUs)", "",
+    machine = results["machine"]
+    lines = [f"# Benchmark {results['when']} (seed {results['seed']}, {machine['cpus']} CPUs)", "",
+             f"Machine speed (a fixed 20-million-step Python loop, `machine_speed`): {machine['python_loop_s_at_start']} s "
+             f"at the start, {machine.get('python_loop_s_at_end')} s at the end.", "",
              "| scale | source | land s | load s | load peak MB | bare DuckDB s | ratio |", "|---|---|---|---|---|---|---|"]
     for scale, loads in results["loads"].items():
         for source, v in loads.items():
