@@ -37,7 +37,7 @@ def _request(names: list[str], warehouse: WarehouseResource, run_key: str | None
     from orchestration.selection import refresh_selection
 
     chosen = refresh_selection(names, warehouse.store().published_tables())
-    return dg.RunRequest(run_key=run_key, asset_selection=chosen.keys,
+    return dg.RunRequest(run_key=run_key, asset_selection=chosen.keys, asset_check_keys=chosen.checks,
                          tags={"trigger": trigger, "sources": ",".join(names), **tags})
 
 

@@ -222,13 +222,12 @@ def _run_refresh(names: list[str] | None, accept_change: str, backfill: str = ""
     store = layout_store()
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     job = definitions.defs.resolve_job_def(definitions.refresh_job.name)
-    selection = None
     if names is not None:
         chosen = refresh_selection(names, store.published_tables())
         if chosen.left_out:
             print(f"  left out (they need {', '.join(chosen.missing_sources)}, never published here): "
                   f"{', '.join(chosen.left_out)}", flush=True)
-        selection = chosen.keys
+        job = job.get_subset(asset_selection=set(chosen.keys), asset_check_selection=set(chosen.checks))
     with instance, contextlib.redirect_stdout(DbtNoiseFilter(sys.stdout)):
         result = job.execute_in_process(
             instance=instance,
@@ -236,7 +235,6 @@ def _run_refresh(names: list[str] | None, accept_change: str, backfill: str = ""
                 "loggers": {"console": {"config": {"log_level": "INFO"}}},
                 "resources": {"warehouse": {"config": WarehouseResource.run_config(accept_change, backfill, rebuild)}},
             },
-            asset_selection=selection,
             raise_on_error=False,
             tags={"trigger": "warehouse-cli", **({"accept_change": accept_change} if accept_change else {}),
                   **({"backfill": backfill} if backfill else {})},

@@ -11,6 +11,7 @@ import dagster as dg
 @dataclass(frozen=True)
 class SourceSelection:
     keys: list[dg.AssetKey]  # what the run materializes (always ending in the publish step)
+    checks: list[dg.AssetCheckKey]  # the refresh job's checks of those assets (gates, dbt tests; never freshness)
     left_out: list[str]  # marts left out because they need a source never published in this home
     missing_sources: list[str]  # those never-published sources
 
@@ -32,4 +33,8 @@ def refresh_selection(names: list[str], published: set[str]) -> SourceSelection:
     left_out = sorted(k.to_user_string() for k in (downstream | needed) & blocked if k.path[0] == "marts")
     missing = sorted({graph.get(k).group_name for k in never_loaded}) if left_out else []
     keys = ((downstream | needed) - blocked) | {definitions.PUBLISHED_KEY}
-    return SourceSelection(sorted(keys, key=lambda k: k.to_user_string()), left_out, missing)
+    # named, not left to Dagster: a run given assets alone also runs every other check of them, the
+    # freshness checks the refresh job leaves to their sensor included
+    in_job = definitions.defs.resolve_job_def(definitions.refresh_job.name).asset_layer.asset_graph.asset_check_keys
+    checks = sorted((c for c in in_job if c.asset_key in keys), key=lambda c: c.to_user_string())
+    return SourceSelection(sorted(keys, key=lambda k: k.to_user_string()), checks, left_out, missing)

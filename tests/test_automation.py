@@ -58,6 +58,10 @@ def test_a_new_publication_starts_an_ofac_refresh_once(live):
     chosen = keys(request)
     assert {"raw/ofac_sdn", "raw/ofac_publications", "marts/fct_designation_changes", "published_warehouse"} <= chosen
     assert "raw/jodi_crude_oil" not in chosen and "raw/imf_imts_trade" not in chosen
+    checks = {(c.asset_key.to_user_string(), c.name) for c in request.asset_check_keys}
+    assert {("raw/ofac_sdn", "gx_suite"), ("marts/fct_ofac_list_versions", "nexus_counts")} <= checks
+    assert not any(name == "freshness_check" for _, name in checks)  # left to the freshness sensor
+    assert {asset for asset, _ in checks} <= chosen
 
     # nothing new since: skipped, the cursor stays
     skipped, context = evaluate(resource, cursor="106")

@@ -137,6 +137,25 @@ def test_every_source_has_a_freshness_check_run_apart_from_the_refresh(defs):
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
 
 
+def test_a_refresh_of_some_sources_runs_their_gates_and_tests_but_not_their_freshness_checks(defs):
+    """`warehouse refresh --only ofac` (and the sensor's and schedules' runs) name their checks: a run
+    given assets alone would also run their freshness checks, which the refresh job leaves out."""
+    from orchestration.selection import refresh_selection
+
+    graph = defs.resolve_asset_graph()
+    published = {".".join(key.path) for key in graph.get_all_asset_keys()}
+    chosen = refresh_selection(["ofac"], published)
+    checks = {(c.asset_key.to_user_string(), c.name) for c in chosen.checks}
+    assert {("raw/ofac_sdn", "gx_suite"), ("marts/dim_sanctioned_entity", "gx_suite"),
+            ("marts/fct_ofac_list_versions", "nexus_counts")} <= checks
+    assert any(asset == "staging/stg_ofac__sdn_entries" for asset, _ in checks)  # a dbt test
+    assert not any(name == "freshness_check" for _, name in checks)
+    assert ("raw/jodi_crude_oil", "gx_suite") not in checks
+    job = defs.resolve_job_def("refresh_warehouse").get_subset(asset_selection=set(chosen.keys),
+                                                                 asset_check_selection=set(chosen.checks))
+    assert set(job.asset_layer.asset_graph.asset_check_keys) == set(chosen.checks)
+
+
 def test_every_duckdb_writer_is_in_one_pool(defs):
     from orchestration.definitions import dbt_warehouse, gates, published_warehouse, raw_assets, rpt_event_study
 
