@@ -106,6 +106,8 @@ class GateProcessError(RuntimeError):
 
 
 def _serve(pipe: Connection) -> None:
+    if _pipe is not None:
+        _pipe.close()  # the parent's end, copied by the fork: while open here, the parent's death is never seen
     import great_expectations  # noqa: F401 - now, while the parent starts Dagster
 
     from orchestration.gates.gx_gate import _batch_definition
@@ -119,9 +121,13 @@ def _serve(pipe: Connection) -> None:
         if request is None:
             os._exit(0)  # nothing left open; Python's teardown of GX and pandas would cost the parent 0.6 s
         try:
-            pipe.send(validate_all(*request))
+            answer = validate_all(*request)
         except Exception as exc:  # the build could not be opened, say: the step raises it
-            pipe.send(f"{type(exc).__name__}: {exc}")
+            answer = f"{type(exc).__name__}: {exc}"
+        try:
+            pipe.send(answer)
+        except OSError:  # the parent died while this process validated: no one to answer
+            os._exit(0)
 
 
 def validate_all(database: str, jobs: list[GateJob], config: dict | None = None) -> list[GateResult | str]:

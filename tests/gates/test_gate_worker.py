@@ -45,3 +45,27 @@ def test_the_gate_process_validates_each_table_and_a_dead_one_fails_the_step(pub
     assert entities["table"] == "marts.dim_sanctioned_entity" and entities["passed"] and entities["row_count"] == 51
     assert missing.startswith("SuiteMissing: no Great Expectations suite for raw.no_such_table")  # its gate errors
     assert "the gates' process" in answer["died"] and "exit code -9" in answer["died"], answer["died"]
+
+
+def test_the_gate_process_ends_when_its_parent_is_killed(tmp_path):
+    """A refresh killed mid-run (SIGKILL, out of memory) leaves no gate process behind."""
+    import os
+    import time
+
+    script = ("import os, sys\nfrom orchestration.gates import worker\nworker.start()\n"
+              "print(worker._process.pid, flush=True)\nos.kill(os.getpid(), 9)\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == -9, done.stderr
+    child = int(done.stdout.split()[0])
+    deadline = time.monotonic() + 60  # it may still be importing GX when its parent dies
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return
+        with open(f"/proc/{child}/stat") as stat:
+            if stat.read().split()[2] == "Z":  # exited; a zombie until init reaps it
+                return
+        time.sleep(0.2)
+    raise AssertionError(f"the gate process {child} outlived its killed parent")
