@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 import dagster as dg
 
 from orchestration.gates import worker
-from orchestration.gates.gx_gate import GateResult, load_suite, suite_path
+from orchestration.gates.gx_gate import GateResult, Outcome, load_suite, suite_path
 from orchestration.gates.worker import GateJob
 from orchestration.loading import base_row_count, unchanged_tables
 from orchestration.resources import WarehouseResource
@@ -48,8 +48,9 @@ def gx_gates(name: str, keys: Sequence[dg.AssetKey], description: str) -> dg.Ass
         kept = unchanged_tables(store, run_id)
         todo = [key for key in chosen if not kept.get(table_name(key))]
         with store.connect(run_id) as con:  # what the bounds start from; closed before the tables are read
-            jobs = [GateJob(table_name(key), base_row_count(con, table_name(key)), _not_loaded(con, table_name(key)),
-                            warehouse.accept_change or None, warehouse.backfill or None) for key in todo]
+            jobs = [GateJob(table, base_row_count(con, table), _not_loaded(con, table),
+                            warehouse.accept_change or None, warehouse.backfill or None)
+                    for table in map(table_name, todo)]
         for job in jobs:
             if job.not_loaded:
                 context.log.warning(f"{job.table}: not loaded this run (optional file absent or source skipped)")
@@ -74,13 +75,9 @@ def _validated(context, store, run_id: str, key: dg.AssetKey, suite: dict, resul
     store.record_report(run_id, f"gate-{table}", {"kind": "gate", **result.as_dict()})
     log = context.log.info if result.passed else context.log.error
     log(result.summary())
-    return dg.AssetCheckResult(
-        asset_key=key,
-        check_name=CHECK_NAME,
-        passed=result.passed,
-        severity=dg.AssetCheckSeverity.ERROR,
-        description=result.summary().splitlines()[0],
-        metadata={
+    return _check_result(
+        key, result.passed, result.summary().splitlines()[0],
+        {
             "suite": suite["name"],
             "rows_validated": result.row_count,
             "row_count_floor": result.row_count_floor,
@@ -98,6 +95,12 @@ def _validated(context, store, run_id: str, key: dg.AssetKey, suite: dict, resul
     )
 
 
+def _check_result(key: dg.AssetKey, passed: bool, description: str, metadata: dict) -> dg.AssetCheckResult:
+    """The `gx_suite` check's result on `key` (ERROR severity: a failure blocks the run)."""
+    return dg.AssetCheckResult(asset_key=key, check_name=CHECK_NAME, passed=passed, severity=dg.AssetCheckSeverity.ERROR,
+                               description=description, metadata=metadata)
+
+
 def _raised(context, store, run_id: str, key: dg.AssetKey, suite: dict, error: str) -> dg.AssetCheckResult:
     """A gate that could not run (the table unreadable, say) errored: it fails, naming the table and the cause."""
     table = table_name(key)
@@ -105,11 +108,9 @@ def _raised(context, store, run_id: str, key: dg.AssetKey, suite: dict, error: s
     store.record_report(run_id, f"gate-{table}", {"kind": "gate", "suite": suite["name"], "table": table, "passed": False,
                                                   "error": detail, "counts": {"passed": 0, "failed": 0, "errored": 1}})
     context.log.error(f"suite {suite['name']}: ERRORED: {detail}")
-    return dg.AssetCheckResult(asset_key=key, check_name=CHECK_NAME, passed=False, severity=dg.AssetCheckSeverity.ERROR,
-                               description=f"suite {suite['name']}: errored: {detail}",
-                               metadata={"suite": suite["name"], "errored": 1, "problems": dg.MetadataValue.json(
-                                   [{"expectation": "the whole suite", "column": None, "status": "errored",
-                                     "detail": detail, "unexpected_count": 0}])})
+    problem = Outcome("the whole suite", None, "errored", detail)
+    return _check_result(key, False, f"suite {suite['name']}: errored: {detail}",
+                         {"suite": suite["name"], "errored": 1, "problems": dg.MetadataValue.json([problem.__dict__])})
 
 
 def _unchanged(context, store, run_id: str, key: dg.AssetKey, suite: dict, since: str, rows: int) -> dg.AssetCheckResult:
@@ -121,10 +122,8 @@ def _unchanged(context, store, run_id: str, key: dg.AssetKey, suite: dict, since
                                                   "row_count": rows, "passed": True, "unchanged": since,
                                                   "counts": {"passed": 0, "failed": 0, "errored": 0}})
     context.log.info(f"{table}: {note}")
-    return dg.AssetCheckResult(asset_key=key, check_name=CHECK_NAME, passed=True, severity=dg.AssetCheckSeverity.ERROR,
-                               description=note,
-                               metadata={"suite": suite["name"], "rows_validated": 0, "unchanged": since,
-                                         "base_version_rows": rows})
+    return _check_result(key, True, note, {"suite": suite["name"], "rows_validated": 0, "unchanged": since,
+                                           "base_version_rows": rows})
 
 
 def _not_loaded(con, table: str) -> bool:
