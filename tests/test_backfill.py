@@ -19,6 +19,7 @@ from tests.ofac_archive import delist, entries, read_list, relist, replace_in, s
 from tests.test_ofac_history import ADDED, IRAQ_LINKED
 
 MOVED = 7270  # its Iraq address (add_num 5550) moves to Iran in the address-only version
+FLY_BAGHDAD, AIRCRAFT = 39236, 47169  # 47169: "Linked To: FLY BAGHDAD AIRLINES COMPANY"
 
 
 def derived_versions() -> dict[str, dict]:
@@ -33,6 +34,9 @@ def derived_versions() -> dict[str, dict]:
     v4 = delist(v3, gone)
     v5 = relist(v4, v3, set(sorted(gone)[:5]))
     v5 = replace_in(v5, "SDN.CSV", entries(v5)[200], b'"', b'"Formerly ')  # a changed name
+    # Fly Baghdad's two Iraq addresses, its only Iraq link, move: its aircraft (Linked To: it) are unchanged
+    for _ in range(2):
+        v5 = replace_in(v5, "ADD.CSV", FLY_BAGHDAD, b'"Iraq"', b'"Jordan"')
     return {"2024-01-18": v1, "2024-01-22": v2, "2024-01-23T101500": v3, "2024-01-24": v4, "2024-01-25": v4,
             "2024-01-26": v5}
 
@@ -88,12 +92,36 @@ def test_a_backfill_gives_exactly_the_change_facts_of_one_refresh_per_version(bu
     # five distinct versions: the day on which nothing changed (2024-01-25) adds no observation
     summary = [row[3:] for row in query(backfilled, VERSIONS)]
     assert [(baseline, added, removed, modified) for baseline, _, _, _, added, removed, modified in summary] == [
-        (True, 0, 0, 0), (False, 21, 0, 0), (False, 0, 0, 1), (False, 0, 15, 0), (False, 5, 0, 1)]
+        (True, 0, 0, 0), (False, 21, 0, 0), (False, 0, 0, 1), (False, 0, 15, 0), (False, 5, 0, 2)]
     added = {ent for _, _, ent, kind, *_ in changes if kind == "added"}
     assert added >= ADDED and {ent for _, _, ent, kind, _, _, iraq, *_ in changes if kind == "added" and iraq} >= IRAQ_LINKED
     # identical nexus per entry in both homes
     nexus = "select ent_num, is_listed, iraq_nexus, iran_nexus, nexus_reasons from marts.dim_sanctioned_entity order by 1"
     assert query(backfilled, nexus) == query(refreshed, nexus)
+
+
+def test_each_entry_state_is_assembled_once_and_a_linked_nexus_follows_its_target_version_by_version(built):
+    backfilled = built["backfilled"]
+    # every version's entries map to a state assembled (and matched against the nexus rules) once
+    [(entry_versions, keys, assembled, states)] = query(
+        backfilled,
+        "select (select count(*) from staging.int_ofac__entry_versions), "
+        "(select count(distinct (ent_num, entry_key)) from staging.int_ofac__entry_versions), "
+        "(select count(*) from staging.int_ofac__entities_assembled), (select count(*) from history.ofac_entity_states)",
+    )
+    assert assembled == keys and states <= keys and entry_versions > 4 * keys
+    # the aircraft's own entry never changes, but its Iraq nexus (one hop of Linked To:) ends in the
+    # version in which Fly Baghdad's address leaves Iraq, in both homes
+    for home in (backfilled, built["refreshed"]):
+        rows = query(home, "select v.version_seq, m.state_hash, m.iraq_nexus, m.nexus_reasons "
+                     "from history.ofac_list_members m join marts.fct_ofac_list_versions v using (observed_at) "
+                     f"where m.ent_num = {AIRCRAFT} order by 1")
+        assert [seq for seq, *_ in rows] == [2, 3, 4, 5] and len({state for _, state, _, _ in rows}) == 1
+        assert [(iraq, reasons) for _, _, iraq, reasons in rows] == [
+            (True, [f"iraq/linked_to:{FLY_BAGHDAD}"])] * 3 + [(False, [])]
+    [(kind, fields, iraq)] = query(backfilled, "select change_type, changed_fields, iraq_nexus from marts.fct_designation_changes "
+                                   f"where ent_num = {FLY_BAGHDAD} and change_type = 'modified'")
+    assert (kind, fields, iraq) == ("modified", ["addresses"], False)
 
 
 def test_an_address_only_change_is_a_new_list_version(built):

@@ -40,23 +40,8 @@
     cast([] as varchar[])
 {%- endmacro %}
 
-{# One row per element of a packed field such as OFAC's `IRAN] [SDGT] [IRGC`: use in a FROM. #}
-{% macro explode_packed(relation, key, column, separator, alias) -%}
-    {{ return(adapter.dispatch('explode_packed')(relation, key, column, separator, alias)) }}
-{%- endmacro %}
-{% macro default__explode_packed(relation, key, column, separator, alias) -%}
-    (select {{ key }}, trim(both '[] ' from part) as {{ alias }}
-     from {{ relation }}, unnest(string_to_array({{ column }}, '{{ separator }}')) as part
-     where {{ column }} is not null)
-{%- endmacro %}
-{% macro duckdb__explode_packed(relation, key, column, separator, alias) -%}
-    (select {{ key }}, trim(unnest(string_split({{ column }}, '{{ separator }}')), '[] ') as {{ alias }}
-     from {{ relation }}
-     where {{ column }} is not null)
-{%- endmacro %}
-
 {# A packed field such as `IRAN] [SDGT] [IRGC` as a sorted list of its distinct non-empty parts,
-   row by row (the same list as exploding it, then aggregating per row, without the join). #}
+   row by row. #}
 {% macro packed_list(column, separator) -%}
     {{ return(adapter.dispatch('packed_list')(column, separator)) }}
 {%- endmacro %}
@@ -70,6 +55,28 @@
         list_transform(string_split({{ column }}, '{{ separator }}'), lambda piece: trim(piece, '[] ')),
         lambda part: part <> ''
     )))
+{%- endmacro %}
+
+{# The sorted, distinct union of two lists. #}
+{% macro sorted_union(left, right) -%}
+    {{ return(adapter.dispatch('sorted_union')(left, right)) }}
+{%- endmacro %}
+{% macro default__sorted_union(left, right) -%}
+    (select array_agg(distinct x order by x) from unnest({{ left }} || {{ right }}) as x)
+{%- endmacro %}
+{% macro duckdb__sorted_union(left, right) -%}
+    list_sort(list_distinct(list_concat({{ left }}, {{ right }})))
+{%- endmacro %}
+
+{# Does the list `list` hold `value`? #}
+{% macro list_has(list, value) -%}
+    {{ return(adapter.dispatch('list_has')(list, value)) }}
+{%- endmacro %}
+{% macro default__list_has(list, value) -%}
+    ({{ value }} = any({{ list }}))
+{%- endmacro %}
+{% macro duckdb__list_has(list, value) -%}
+    list_contains({{ list }}, {{ value }})
 {%- endmacro %}
 
 {# Does `expression` match the regular expression `pattern` (a SQL string literal)? #}
@@ -122,6 +129,29 @@
         case when {{ left }}.{{ c }} is distinct from {{ right }}.{{ c }} then '{{ c }}' end{{ "," if not loop.last }}
     {%- endfor %}
     ], lambda x: x is not null)
+{%- endmacro %}
+
+{# A 64-bit key of several columns, to group rows by (not stored as a fingerprint: see `fingerprint`). #}
+{% macro row_key(columns) -%}
+    {{ return(adapter.dispatch('row_key')(columns)) }}
+{%- endmacro %}
+{% macro default__row_key(columns) -%}
+    {{ fingerprint(columns) }}
+{%- endmacro %}
+{% macro duckdb__row_key(columns) -%}
+    hash({{ columns | join(', ') }})
+{%- endmacro %}
+
+{# An aggregate key of a group's rows that does not depend on their order (a set of rows). #}
+{% macro set_key(columns) -%}
+    {{ return(adapter.dispatch('set_key')(columns)) }}
+{%- endmacro %}
+{% macro default__set_key(columns) -%}
+    md5(string_agg({{ fingerprint(columns) }}, '' order by {{ fingerprint(columns) }}))
+{%- endmacro %}
+{#- DuckDB: the sum of the rows' hashes (a HUGEINT, so it never overflows), no sort, no strings. -#}
+{% macro duckdb__set_key(columns) -%}
+    sum(hash({{ columns | join(', ') }}))
 {%- endmacro %}
 
 {# A stable fingerprint of several columns (lists rendered as text). #}

@@ -1,16 +1,16 @@
 -- Every distinct state an SDN entry has been seen in, keyed by a fingerprint of its attributes.
 {{ config(unique_key='state_hash') }}
 
-with entities as (
+with assembled as (
 
     select * from {{ ref('int_ofac__entities_assembled') }}
 
 ),
 
-fingerprinted as (
+states as (
 
     select
-        {{ fingerprint(ofac_state_columns()) }} as state_hash,
+        state_hash,
         ent_num,
         name,
         entity_type,
@@ -26,14 +26,14 @@ fingerprinted as (
         addresses,
         countries,
         aliases,
-        observed_at as first_seen_at
-    from entities
-    -- a backfill loads many versions at once: a state is kept as first seen
-    qualify row_number() over (partition by state_hash order by observed_at) = 1
+        first_seen_at
+    from assembled
+    -- two entry keys can give one state (and a backfill loads many versions): kept as first seen
+    qualify row_number() over (partition by state_hash order by first_seen_at) = 1
 
 )
 
-select * from fingerprinted
+select * from states
 {% if is_incremental() %}
 where state_hash not in (select state_hash from {{ this }})
 {% endif %}

@@ -6,17 +6,6 @@ with observations as (
 
 ),
 
-entities as (
-
-    select
-        ent_num,
-        list_version,
-        observed_at,
-        {{ fingerprint(ofac_state_columns()) }} as state_hash
-    from {{ ref('int_ofac__entities_assembled') }}
-
-),
-
 nexus as (
 
     select * from {{ ref('int_ofac__nexus_summarised') }}
@@ -28,16 +17,15 @@ members as (
     select
         observations.observed_at,
         observations.list_version,
-        entities.ent_num,
-        entities.state_hash,
+        nexus.ent_num,
+        nexus.state_hash,
         nexus.iraq_nexus,
         nexus.iran_nexus,
         nexus.nexus_reasons
-    from entities
+    from nexus
     inner join observations
-        on observations.observed_at = entities.observed_at
-        and observations.list_version = entities.list_version
-    inner join nexus on nexus.list_version = entities.list_version and nexus.ent_num = entities.ent_num
+        on observations.observed_at = nexus.observed_at
+        and observations.list_version = nexus.list_version
 
 )
 

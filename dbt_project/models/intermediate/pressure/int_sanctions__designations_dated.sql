@@ -21,16 +21,20 @@ entities as (
 themes as (
 
     select
-        ent_num,
+        programs.ent_num,
         bool_or(theme = 'oil') as has_oil_program,
         bool_or(theme = 'irgc') as has_irgc_program,
         bool_or(theme = 'militia') as has_militia_program,
         bool_or(theme = 'terrorism') as has_terrorism_program,
         bool_or(theme = 'financial') as has_financial_program
-    from {{ ref('int_ofac__programs_classified') }}
+    from {{ ref('int_ofac__programs_classified') }} as programs
     -- the programs of the list version loaded last (a backfill loads many)
-    where list_version = (select list_version from {{ ref('stg_ofac__sdn_entries') }} order by observed_at desc limit 1)
-    group by ent_num
+    inner join {{ ref('int_ofac__entry_versions') }} as entry_versions
+        on entry_versions.ent_num = programs.ent_num and entry_versions.entry_key = programs.entry_key
+    where entry_versions.list_version = (
+        select list_version from {{ ref('int_ofac__entry_versions') }} order by observed_at desc limit 1
+    )
+    group by programs.ent_num
 
 )
 

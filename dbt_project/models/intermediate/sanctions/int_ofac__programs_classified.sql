@@ -1,18 +1,27 @@
--- One row per (list version, entry, program tag) with the tag's country focus and theme from the seed
--- ofac_program_classification. A tag the seed does not classify stops the build here, naming the
--- tag: a new OFAC program must never pass into the nexus rules or the pressure measures unnoticed.
+-- One row per (entry key, program tag) with the tag's country focus and theme from the seed
+-- ofac_program_classification: each distinct entry state of int_ofac__entities_assembled, from the
+-- version it was first seen in (every version's entries are among them). A tag the seed does not
+-- classify stops the build here, naming the tag: a new OFAC program must never pass into the nexus
+-- rules or the pressure measures unnoticed.
 {{ config(materialized='table') }}
 
 with programs as (
 
-    select list_version, ent_num, program, 'SDN.CSV' as seen_in from {{ ref('stg_ofac__sdn_programs') }}
+    -- the entry's programs as int_ofac__entities_assembled split them (distinct, sorted)
+    select state_hash, ent_num, entry_key, unnest(programs) as program, 'SDN.CSV' as seen_in
+    from {{ ref('int_ofac__entities_assembled') }}
 
 ),
 
 advanced_programs as (
 
     -- program codes of the advanced XML (SDN and consolidated lists) must be classified too
-    select cast(null as varchar) as list_version, profile_id as ent_num, unnest(program_codes) as program, source_file as seen_in
+    select
+        cast(null as varchar) as state_hash,
+        profile_id as ent_num,
+        cast(null as ubigint) as entry_key,
+        unnest(program_codes) as program,
+        source_file as seen_in
     from {{ ref('stg_ofac__sanctions_entries') }}
 
 ),
@@ -49,8 +58,9 @@ stop_on_unclassified as (
 )
 
 select
-    programs.list_version,
+    programs.state_hash,
     programs.ent_num,
+    programs.entry_key,
     programs.program,
     classification.country_focus,
     classification.theme
