@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import fcntl
 import hashlib
@@ -129,30 +128,104 @@ def sample_ofac_files() -> dict[str, Path]:
     return {name: SAMPLE_OFAC / name for name in ("SDN.CSV", "ADD.CSV", "ALT.CSV", "SDN_COMMENTS.CSV")}
 
 
-@lru_cache(maxsize=1)
-def bundled_build() -> tuple[Path, str]:
-    """One full `warehouse refresh` of the bundled sample per session: (home, its stdout).
+# Homes built once per test run and shared by every pytest-xdist worker: the controller makes the
+# folder and hands it to the workers; the first worker to ask for a home builds it under a lock, the
+# others wait for it (it is the same work they would do) and reuse it. They are read-only: a test
+# that refreshes again copies the home first (shutil.copytree(..., symlinks=True)).
+SHARED_BUILDS: Path | None = None
 
-    Shared read-only by the tests that inspect it; tests that refresh again copy the home first
-    (shutil.copytree) so nothing they do reaches another test. Needs the dbt manifest (`make test`
-    or the `dbt_manifest` fixture builds it).
-    """
+
+def pytest_configure(config):
+    global SHARED_BUILDS
+    given = getattr(config, "workerinput", {}).get("warehouse_shared_builds")
+    if given:
+        SHARED_BUILDS = Path(given)
+    else:  # the controller, or a run without xdist
+        SHARED_BUILDS = Path(tempfile.mkdtemp(prefix="warehouse-shared-builds-"))
+        config.warehouse_shared_builds = SHARED_BUILDS
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    node.workerinput["warehouse_shared_builds"] = str(node.config.warehouse_shared_builds)
+
+
+def pytest_unconfigure(config):
+    if getattr(config, "warehouse_shared_builds", None):  # the controller, after every worker ended
+        shutil.rmtree(config.warehouse_shared_builds, ignore_errors=True)
+
+
+def run_refresh(home: Path, sources: str | Path) -> str:
+    """A full `warehouse refresh` in-process into `home` (an ephemeral Dagster instance); its stdout."""
     from orchestration.cli import main
 
-    root = Path(tempfile.mkdtemp(prefix="bundled-build-"))
-    atexit.register(shutil.rmtree, root, ignore_errors=True)
-    home = root / "home"
     out, err = io.StringIO(), io.StringIO()
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("WAREHOUSE_HOME", str(home))
-        patch.setenv("WAREHOUSE_SOURCES", "bundled")
+        patch.setenv("WAREHOUSE_SOURCES", str(sources))
         patch.delenv("DAGSTER_HOME", raising=False)
         for key in ("EIA_API_KEY", "COMTRADE_API_KEY"):
             patch.setenv(key, "")  # no key: '' (the http resource binds the variable; an unset one fails the run)
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = main(["refresh"])
-    assert code == 0, f"the bundled sample did not publish:\n{out.getvalue()[-3000:]}\n{err.getvalue()[-3000:]}"
-    return home, out.getvalue()
+    assert code == 0, f"{home} did not publish from {sources}:\n{out.getvalue()[-3000:]}\n{err.getvalue()[-3000:]}"
+    return out.getvalue()
+
+
+def shared_build(name: str, build) -> tuple[Path, str]:
+    """The home `name`, built once per test run by `build(home, folder) -> stdout`: (home, stdout)."""
+    assert SHARED_BUILDS is not None, "pytest_configure did not run"
+    folder = SHARED_BUILDS / name
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = folder / "stdout.txt"
+        if not done.exists():  # written last: a build that failed is built again by the next to ask
+            shutil.rmtree(folder / "home", ignore_errors=True)
+            done_text = build(folder / "home", folder)
+            done.write_text(done_text)
+    return folder / "home", done.read_text()
+
+
+@lru_cache(maxsize=1)
+def bundled_build() -> tuple[Path, str]:
+    """One full `warehouse refresh` of the bundled sample (`make run`) per test run: (home, its stdout).
+
+    Shared read-only by the tests that inspect it; tests that refresh again copy the home first.
+    Needs the dbt manifest (`make test` or the `dbt_manifest` fixture builds it).
+    """
+    return shared_build("bundled", lambda home, _folder: run_refresh(home, "bundled"))
+
+
+@lru_cache(maxsize=1)
+def real_baseline() -> Path:
+    """One full refresh in directory mode per test run: the real SDN list of 2024-01-18 (13,848
+    entries; ADD.CSV, ALT.CSV) and every other source's sample files. Read-only: copy it first."""
+    files = real("snapshot-2024-01-18")
+
+    def build(home: Path, folder: Path) -> str:
+        shutil.rmtree(folder / "sources", ignore_errors=True)
+        return run_refresh(home, source_dir(folder / "sources", files))
+
+    return shared_build("real-2024-01-18", build)[0]
+
+
+@lru_cache(maxsize=1)
+def sample_dir_build() -> Path:
+    """One full refresh in directory mode from the sample's files per test run (every source's folder
+    points at its bundled sample): the sample's bytes, but not the bundled mode, for tests that load
+    edited copies of them (a bundled sample's list history refuses any other list). Read-only."""
+
+    def build(home: Path, folder: Path) -> str:
+        sources = folder / "sources"
+        shutil.rmtree(sources, ignore_errors=True)
+        sources.mkdir()
+        for source in sorted(SAMPLE_DIR.iterdir()):
+            if source.is_dir():
+                (sources / source.name).symlink_to(source)
+        return run_refresh(home, sources)
+
+    return shared_build("sample-dir", build)[0]
 
 
 @pytest.fixture(scope="session")

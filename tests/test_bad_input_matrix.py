@@ -19,8 +19,6 @@ The last two cases of CASES are regression tests of two bugs this matrix found:
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import shutil
@@ -34,9 +32,18 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.cli import main
 from orchestration.settings import SAMPLE_DIR
-from tests.conftest import REPO, SAMPLE_OFAC, bundled_build, ofac_dir, sample_ofac_files, sha256_of, shared_path
+from tests.conftest import (
+    REPO,
+    SAMPLE_OFAC,
+    bundled_build,
+    ofac_dir,
+    real_baseline,
+    sample_dir_build,
+    sample_ofac_files,
+    sha256_of,
+    shared_path,
+)
 from tests.http_fixture import Reply, ScriptedServer
 
 EXPORTS = "/exports"
@@ -396,28 +403,6 @@ CASES = [
 
 
 # -- the good warehouse every case starts from --------------------------------------------
-def every_source_dir(root: Path, ofac: Path) -> Path:
-    """A directory-mode folder for a full refresh: `ofac/` -> the given OFAC files, every other
-    source -> its bundled sample files (the sample folder has the directory-mode layout)."""
-    root.mkdir(parents=True)
-    for folder in sorted(SAMPLE_DIR.iterdir()):
-        if folder.is_dir() and folder.name != "ofac":
-            (root / folder.name).symlink_to(folder)
-    (root / "ofac").symlink_to(ofac)
-    return root
-
-
-def publish(home: Path, sources: Path, *args: str) -> None:
-    out, err = io.StringIO(), io.StringIO()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("WAREHOUSE_HOME", str(home))
-        patch.setenv("WAREHOUSE_SOURCES", str(sources))
-        patch.delenv("DAGSTER_HOME", raising=False)
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(["refresh", *args])
-    assert code == 0, f"the baseline did not publish:\n{out.getvalue()[-3000:]}\n{err.getvalue()[-3000:]}"
-
-
 @pytest.fixture(scope="module")
 def baseline(dbt_manifest, tmp_path_factory) -> Callable[[str], Path]:
     """A published warehouse home per baseline kind, built once per module on first use.
@@ -441,10 +426,10 @@ def baseline(dbt_manifest, tmp_path_factory) -> Callable[[str], Path]:
         if kind == "bundled":
             shutil.copytree(bundled_build()[0], home, symlinks=True)  # the session's `make run`
         elif kind == "sample":
-            publish(home, every_source_dir(root / "src", SAMPLE_OFAC))
+            shutil.copytree(sample_dir_build(), home, symlinks=True)
         elif kind == "real-2024-01-18":
             # a home of its own: the real list after the 51-entry sample would be a 270-fold growth
-            publish(home, every_source_dir(root / "src", shared_path(*REAL_18)))
+            shutil.copytree(real_baseline(), home, symlinks=True)
         else:
             raise ValueError(kind)
         built[kind] = home

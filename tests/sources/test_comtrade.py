@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from orchestration.errors import FetchError, FormatError
-from orchestration.http_client import make_session
+from orchestration.http_client import HttpSettings, make_session
 from orchestration.landing import LandingZone
 from orchestration.settings import SourceMode
 from orchestration.sources import comtrade
@@ -165,8 +165,10 @@ def live_comtrade(http_server, monkeypatch):
 
 
 def access(server, key: str = "") -> LiveAccess:
-    """Live access whose Comtrade base URL is the local server, with `key` ('' = none)."""
-    return LiveAccess(make_session(), base_urls={"comtrade": server.base}, keys={"comtrade": key})
+    """Live access whose Comtrade base URL is the local server, with `key` ('' = none); retries as a
+    refresh of the tests has them (the warehouse_home fixture), not the default waits of 2 to 16 s."""
+    session = make_session(HttpSettings(retries=2, backoff_factor=0.01))
+    return LiveAccess(session, base_urls={"comtrade": server.base}, keys={"comtrade": key})
 
 
 def test_keyless_live_uses_the_preview_and_no_key(tmp_path, live_comtrade):
