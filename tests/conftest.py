@@ -100,9 +100,14 @@ def refresh(dbt_manifest, warehouse_home, monkeypatch, capsys):
 
 def query(home: Path, sql: str) -> list[tuple]:
     """Rows of `sql` on a home's published file, read-only."""
+    return query_file(home / "warehouse.duckdb", sql)
+
+
+def query_file(path: Path, sql: str) -> list[tuple]:
+    """Rows of `sql` on one DuckDB file, read-only."""
     import duckdb
 
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    con = duckdb.connect(str(path), read_only=True)
     try:
         return con.execute(sql).fetchall()
     finally:

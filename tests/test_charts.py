@@ -20,17 +20,10 @@ from orchestration.analysis.event_study import KEY_EVENTS_SQL
 from orchestration.assets.publish import charts_markdown
 from orchestration.settings import layout
 from orchestration.warehouse import Warehouse
+from tests.conftest import query_file as query
 
 FILES = ["pressure_compliance.png", "crude_exports.png", "banks_barred.png", "iraq_imports_from_iran.png", "event_study.png"]
 PIXELS = {chart.file: (round(chart.size[0] * charts.DPI), round(chart.size[1] * charts.DPI)) for chart in charts.CHARTS}
-
-
-def query(path: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def assert_pngs(folder: Path) -> None:

@@ -8,25 +8,16 @@ import shutil
 import subprocess
 import sys
 
-import duckdb
 import pytest
 
 from orchestration.cli import main
-from tests.conftest import REPO, sha256_of
+from tests.conftest import REPO, query, sha256_of
 
 
 @pytest.fixture(scope="module")
 def built(published_sample):
     """The session's full bundled refresh (tests here only read it)."""
     return published_sample
-
-
-def query(home, sql):
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_refresh_prints_what_it_built(built):

@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 import shutil
 
-import duckdb
 import pytest
 
-from tests.conftest import SAMPLE_OFAC, bundled_build, real_baseline, sha256_of, shared_path
+from tests.conftest import SAMPLE_OFAC, bundled_build, query, real_baseline, sha256_of, shared_path
 
 IRAQ_LINKED = {39236, 47168, 47169, 47170, 47177, 47178, 47179, 47180}
 ADDED = IRAQ_LINKED | {47000, 47001, 47002, 47108, 47109, 47110, 47128, 47129, 47130, 47131, 47132, 47133, 47134}
@@ -26,14 +25,6 @@ def list_identity(folder) -> str:
     """A list version's identity, written out: sha256 over `NAME sha256` of SDN.CSV, ADD.CSV, ALT.CSV."""
     lines = "".join(f"{name} {sha256_of(folder / name)}\n" for name in ("SDN.CSV", "ADD.CSV", "ALT.CSV"))
     return hashlib.sha256(lines.encode()).hexdigest()
-
-
-def query(home, sql):
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_two_real_lists_give_21_additions(refresh, warehouse_home, tmp_path):

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import duckdb
 import pytest
+
+from tests.conftest import query
 
 
 @pytest.fixture(scope="module")
 def built(published_sample):
     """The session's full bundled refresh (read only)."""
     return published_sample[0]
-
-
-def query(home, sql):
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_iraq_imports_from_iran_in_march_2025(built):

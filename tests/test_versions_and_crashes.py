@@ -23,6 +23,7 @@ from orchestration.loading import base_row_count
 from orchestration.settings import layout
 from orchestration.warehouse import Warehouse
 from tests.conftest import REPO, sha256_of
+from tests.conftest import query_file as query
 
 
 def build_with(store: Warehouse, run_id: str, rows: int) -> None:
@@ -39,14 +40,6 @@ def published(store: Warehouse, run_id: str, rows: int) -> dict:
     store.save_report(report)
     store.finish(run_id)
     return report
-
-
-def query(path: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def in_process(code: str, home: Path, **env: str) -> subprocess.Popen:

@@ -6,8 +6,6 @@ import os
 import shutil
 from pathlib import Path
 
-import duckdb
-
 from tests.conftest import bundled_build
 
 
@@ -20,14 +18,6 @@ def start_from_baseline(warehouse_home: Path) -> Path:
     """Copy the published baseline into this test's WAREHOUSE_HOME; returns the published file."""
     shutil.copytree(bundled_home(), warehouse_home, symlinks=True)
     return warehouse_home / "warehouse.duckdb"
-
-
-def query(published: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(published), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def source_dir(tmp: Path, source: str, files: dict[str, bytes]) -> Path:

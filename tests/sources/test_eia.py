@@ -14,9 +14,10 @@ from orchestration.landing import LandedFile, LandingZone
 from orchestration.settings import LIVE, SAMPLE_DIR, SourceMode
 from orchestration.sources import eia
 from orchestration.sources.base import LiveAccess
+from tests.conftest import query_file as query
 from tests.conftest import sha256_of, shared_path
 from tests.http_fixture import Reply
-from tests.sources.oil_refresh import query, source_dir, start_from_baseline, tree_bytes
+from tests.sources.oil_refresh import source_dir, start_from_baseline, tree_bytes
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "eia"
 PAGES = ("international_crude_production_page001.json", "international_crude_production_page002.json")

@@ -14,9 +14,10 @@ from orchestration.landing import LandedFile, LandingZone
 from orchestration.settings import LIVE, SAMPLE_DIR, SourceMode
 from orchestration.sources import jodi
 from orchestration.sources.base import LiveAccess
+from tests.conftest import query_file as query
 from tests.conftest import sha256_of
 from tests.http_fixture import Reply
-from tests.sources.oil_refresh import query, source_dir, start_from_baseline
+from tests.sources.oil_refresh import source_dir, start_from_baseline
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "jodi"
 CURRENT = "primaryyear2026.csv"
