@@ -108,6 +108,7 @@ class GateProcessError(RuntimeError):
 def _serve(pipe: Connection) -> None:
     if _pipe is not None:
         _pipe.close()  # the parent's end, copied by the fork: while open here, the parent's death is never seen
+    _close_inherited(pipe.fileno())
     import great_expectations  # noqa: F401 - now, while the parent starts Dagster
 
     from orchestration.gates.gx_gate import _batch_definition
@@ -128,6 +129,15 @@ def _serve(pipe: Connection) -> None:
             pipe.send(answer)
         except OSError:  # the parent died while this process validated: no one to answer
             os._exit(0)
+
+
+def _close_inherited(keep: int) -> None:
+    """Close every file descriptor the fork copied from the parent, but stdio and `keep` (the pipe).
+    A copied descriptor keeps its open file alive, and with it any flock the parent holds on it: a
+    lock the parent took before the fork and released after (the writer lock of a run, a test's
+    lock) stayed held for as long as this process lived, and whoever waited for it waited for ever."""
+    os.closerange(3, keep)
+    os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
 
 
 def validate_all(database: str, jobs: list[GateJob], config: dict | None = None) -> list[GateResult | str]:

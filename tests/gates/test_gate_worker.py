@@ -47,6 +47,34 @@ def test_the_gate_process_validates_each_table_and_a_dead_one_fails_the_step(pub
     assert "the gates' process" in answer["died"] and "exit code -9" in answer["died"], answer["died"]
 
 
+def test_the_gate_process_keeps_no_lock_its_parent_held_when_it_started(tmp_path):
+    """A flock taken before the gate process is forked and released after it (the writer lock of a
+    run, the test suite's shared homes) is free again: the fork's copy of the descriptor is closed."""
+    lock = tmp_path / "lock"
+    script = textwrap.dedent(f"""
+        import fcntl, json, time
+        from orchestration.gates import worker
+        with open({str(lock)!r}, "w") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            worker.start()
+        free = False
+        deadline = time.monotonic() + 10  # the child closes its copies as it starts, a moment after the fork
+        with open({str(lock)!r}, "w") as other:  # another open file description: a second locker
+            while not free and time.monotonic() < deadline:
+                try:
+                    fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    free = True
+                except BlockingIOError:
+                    time.sleep(0.05)
+        print(json.dumps({{"free": free, "alive": worker._process.is_alive()}}))
+        worker.stop()
+    """)
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"free": True, "alive": True}
+
+
 def test_the_gate_process_ends_when_its_parent_is_killed(tmp_path):
     """A refresh killed mid-run (SIGKILL, out of memory) leaves no gate process behind."""
     import os
