@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -177,13 +178,28 @@ def run_refresh(home: Path, sources: str | Path) -> str:
     return out.getvalue()
 
 
+SHARED_BUILD_WAIT = 900  # seconds: a build takes about 20 s; a holder that never lets go fails the test, not CI's 90 minutes
+
+
+def _wait_for_lock(lock, what: str) -> None:
+    deadline = time.monotonic() + SHARED_BUILD_WAIT
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{what}: its lock ({lock.name}) was not released in {SHARED_BUILD_WAIT} s") from None
+            time.sleep(0.2)
+
+
 def shared_build(name: str, build) -> tuple[Path, str]:
     """The home `name`, built once per test run by `build(home, folder) -> stdout`: (home, stdout)."""
     assert SHARED_BUILDS is not None, "pytest_configure did not run"
     folder = SHARED_BUILDS / name
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        _wait_for_lock(lock, f"the shared home {name}")
         done = folder / "stdout.txt"
         if not done.exists():  # written last: a build that failed is built again by the next to ask
             shutil.rmtree(folder / "home", ignore_errors=True)
