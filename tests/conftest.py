@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from orchestration.http_client import HttpSettings
 from orchestration.resources import HttpResource
 
 REPO = Path(__file__).resolve().parent.parent
@@ -69,6 +70,11 @@ def dbt_manifest() -> Path:
     return manifest
 
 
+# HTTP as the tests run it: a fault retried twice, 10 ms apart (the defaults wait 2 to 16 s between
+# four retries); the warehouse_home fixture gives whole refreshes the same through WAREHOUSE_HTTP_*
+TEST_HTTP = HttpSettings(connect_timeout=2.0, read_timeout=2.0, retries=2, backoff_factor=0.01)
+
+
 @pytest.fixture
 def warehouse_home(tmp_path, monkeypatch) -> Path:
     """An empty WAREHOUSE_HOME; runs use an ephemeral Dagster instance (no DAGSTER_HOME)."""
@@ -76,10 +82,10 @@ def warehouse_home(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("WAREHOUSE_HOME", str(home))
     monkeypatch.setenv("WAREHOUSE_SOURCES", "bundled")
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    monkeypatch.setenv("WAREHOUSE_HTTP_BACKOFF", "0.01")
-    monkeypatch.setenv("WAREHOUSE_HTTP_RETRIES", "2")
-    monkeypatch.setenv("WAREHOUSE_HTTP_READ_TIMEOUT", "2")
-    monkeypatch.setenv("WAREHOUSE_HTTP_CONNECT_TIMEOUT", "2")
+    monkeypatch.setenv("WAREHOUSE_HTTP_BACKOFF", str(TEST_HTTP.backoff_factor))
+    monkeypatch.setenv("WAREHOUSE_HTTP_RETRIES", str(TEST_HTTP.retries))
+    monkeypatch.setenv("WAREHOUSE_HTTP_READ_TIMEOUT", str(TEST_HTTP.read_timeout))
+    monkeypatch.setenv("WAREHOUSE_HTTP_CONNECT_TIMEOUT", str(TEST_HTTP.connect_timeout))
     monkeypatch.setenv("WAREHOUSE_STEP_RETRIES", "0")  # a case that wants a step retried says so
     monkeypatch.setenv("WAREHOUSE_STEP_RETRY_WAIT", "0")
     return home
@@ -194,7 +200,8 @@ def _wait_for_lock(lock, what: str) -> None:
 
 
 def shared_build(name: str, build) -> tuple[Path, str]:
-    """The home `name`, built once per test run by `build(home, folder) -> stdout`: (home, stdout)."""
+    """The home `name`, built once per test run by `build(home, work) -> stdout` (`work`: an empty
+    folder for its own files): (home, stdout)."""
     assert SHARED_BUILDS is not None, "pytest_configure did not run"
     folder = SHARED_BUILDS / name
     folder.mkdir(parents=True, exist_ok=True)
@@ -202,9 +209,11 @@ def shared_build(name: str, build) -> tuple[Path, str]:
         _wait_for_lock(lock, f"the shared home {name}")
         done = folder / "stdout.txt"
         if not done.exists():  # written last: a build that failed is built again by the next to ask
-            shutil.rmtree(folder / "home", ignore_errors=True)
-            done_text = build(folder / "home", folder)
-            done.write_text(done_text)
+            work = folder / "work"  # the build's own files (its source folder), fresh each attempt
+            for leftover in (folder / "home", work):
+                shutil.rmtree(leftover, ignore_errors=True)
+            work.mkdir()
+            done.write_text(build(folder / "home", work))
     return folder / "home", done.read_text()
 
 
@@ -215,7 +224,7 @@ def bundled_build() -> tuple[Path, str]:
     Shared read-only by the tests that inspect it; tests that refresh again copy the home first.
     Needs the dbt manifest (`make test` or the `dbt_manifest` fixture builds it).
     """
-    return shared_build("bundled", lambda home, _folder: run_refresh(home, "bundled"))
+    return shared_build("bundled", lambda home, _work: run_refresh(home, "bundled"))
 
 
 @lru_cache(maxsize=1)
@@ -223,12 +232,7 @@ def real_baseline() -> Path:
     """One full refresh in directory mode per test run: the real SDN list of 2024-01-18 (13,848
     entries; ADD.CSV, ALT.CSV) and every other source's sample files. Read-only: copy it first."""
     files = real("snapshot-2024-01-18")
-
-    def build(home: Path, folder: Path) -> str:
-        shutil.rmtree(folder / "sources", ignore_errors=True)
-        return run_refresh(home, source_dir(folder / "sources", files))
-
-    return shared_build("real-2024-01-18", build)[0]
+    return shared_build("real-2024-01-18", lambda home, work: run_refresh(home, source_dir(work / "sources", files)))[0]
 
 
 @lru_cache(maxsize=1)
@@ -237,14 +241,11 @@ def sample_dir_build() -> Path:
     points at its bundled sample): the sample's bytes, but not the bundled mode, for tests that load
     edited copies of them (a bundled sample's list history refuses any other list). Read-only."""
 
-    def build(home: Path, folder: Path) -> str:
-        sources = folder / "sources"
-        shutil.rmtree(sources, ignore_errors=True)
-        sources.mkdir()
+    def build(home: Path, work: Path) -> str:
         for source in sorted(SAMPLE_DIR.iterdir()):
             if source.is_dir():
-                (sources / source.name).symlink_to(source)
-        return run_refresh(home, sources)
+                (work / source.name).symlink_to(source)
+        return run_refresh(home, work)
 
     return shared_build("sample-dir", build)[0]
 

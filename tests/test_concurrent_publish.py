@@ -32,7 +32,7 @@ def launch(args: list[str], home: Path, sources: Path, log: Path) -> subprocess.
     return subprocess.Popen(args, cwd=REPO, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT)
 
 
-def test_a_command_refresh_and_a_dagster_run_at_once_lose_no_list_version(refresh, warehouse_home, tmp_path):
+def test_a_command_refresh_and_a_dagster_run_at_once_lose_no_list_version(dbt_manifest, warehouse_home, tmp_path):
     shutil.copytree(real_baseline(), warehouse_home, symlinks=True)  # the real list of 2024-01-18, published
     assert versions(warehouse_home) == [13848]
 

@@ -48,7 +48,7 @@ def reading(published: Path) -> tuple[int, ...]:
         con.close()
 
 
-def test_readers_see_whole_versions_during_a_refresh(refresh, warehouse_home: Path, tmp_path: Path):
+def test_readers_see_whole_versions_during_a_refresh(dbt_manifest, warehouse_home: Path, tmp_path: Path):
     second = snapshot_dir(tmp_path, "snapshot-2024-01-22")
     shutil.copytree(real_baseline(), warehouse_home, symlinks=True)  # the real list of 2024-01-18, published
     published = warehouse_home / "warehouse.duckdb"

@@ -8,12 +8,12 @@ from datetime import date
 import pytest
 
 from orchestration.errors import FetchError, FormatError
-from orchestration.http_client import HttpSettings, make_session
+from orchestration.http_client import make_session
 from orchestration.landing import LandingZone
 from orchestration.settings import SourceMode
 from orchestration.sources import comtrade
 from orchestration.sources.base import LiveAccess
-from tests.conftest import sha256_of, shared_path
+from tests.conftest import TEST_HTTP, sha256_of, shared_path
 from tests.http_fixture import Reply
 from tests.sources.trade_helpers import FIXTURES, SAMPLE, land, trade_dir
 
@@ -165,10 +165,9 @@ def live_comtrade(http_server, monkeypatch):
 
 
 def access(server, key: str = "") -> LiveAccess:
-    """Live access whose Comtrade base URL is the local server, with `key` ('' = none); retries as a
-    refresh of the tests has them (the warehouse_home fixture), not the default waits of 2 to 16 s."""
-    session = make_session(HttpSettings(retries=2, backoff_factor=0.01))
-    return LiveAccess(session, base_urls={"comtrade": server.base}, keys={"comtrade": key})
+    """Live access whose Comtrade base URL is the local server, with `key` ('' = none); retries as
+    the tests' refreshes have them (TEST_HTTP), not the default waits of 2 to 16 s."""
+    return LiveAccess(make_session(TEST_HTTP), base_urls={"comtrade": server.base}, keys={"comtrade": key})
 
 
 def test_keyless_live_uses_the_preview_and_no_key(tmp_path, live_comtrade):
