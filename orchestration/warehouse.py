@@ -158,6 +158,8 @@ def _pid_alive(pid: int) -> bool:
 
 # The writer lock this process holds, per home, and the runs in this process that hold it.
 _HELD: dict[Path, tuple[IO[str], set[str]]] = {}
+# A run's build -> the connection `Warehouse.holding` keeps open for one step of this process.
+_OPEN_BUILDS: dict[Path, duckdb.DuckDBPyConnection] = {}
 
 
 class Warehouse:
@@ -344,12 +346,32 @@ class Warehouse:
 
     @contextmanager
     def connect(self, run_id: str) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A short-lived write connection to the run's build (callers sit in the writer pool)."""
-        con = duckdb.connect(str(self.ensure_build(run_id)), config=duckdb_config())
+        """A short-lived write connection to the run's build (callers sit in the writer pool);
+        inside `holding(run_id)`, a cursor of the connection held open there."""
+        build = self.ensure_build(run_id)
+        held = _OPEN_BUILDS.get(build)
+        con = held.cursor() if held is not None else duckdb.connect(str(build), config=duckdb_config())
         try:
             yield con
         finally:
             con.close()
+
+    @contextmanager
+    def holding(self, run_id: str) -> Iterator[None]:
+        """One connection to the run's build for a whole step (a source's load): every `connect`
+        in this process shares it, so the step opens the file once and checkpoints it once as the
+        connection closes, not once per connect (about 14 ms and 7 ms each on a 25 MB build).
+        Held by one step at a time, never across a step that hands the file to another process
+        (the gates' worker, dbt): the open connection would keep them out."""
+        build = self.ensure_build(run_id)
+        if build in _OPEN_BUILDS:
+            yield  # held further up this step
+            return
+        _OPEN_BUILDS[build] = duckdb.connect(str(build), config=duckdb_config())
+        try:
+            yield
+        finally:
+            _OPEN_BUILDS.pop(build).close()
 
     @contextmanager
     def read_published(self) -> Iterator[duckdb.DuckDBPyConnection | None]:

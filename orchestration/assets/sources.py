@@ -2,12 +2,14 @@
 
 
 import time
+from collections.abc import Iterator
 
 import dagster as dg
 
 from orchestration.backfill import SOURCE as BACKFILLED_SOURCE
 from orchestration.backfill import load_backfill
 from orchestration.errors import NothingNew, SourceSkipped, TransientFetchError
+from orchestration.landing import LandedFile
 from orchestration.loading import (
     check_history_lineage,
     keep_raw_tables,
@@ -17,7 +19,7 @@ from orchestration.loading import (
 )
 from orchestration.progress import megabytes
 from orchestration.resources import HttpResource, WarehouseResource
-from orchestration.settings import LIVE
+from orchestration.settings import LIVE, SourceMode
 from orchestration.sources.base import Source, optional_file_note
 
 PARSE_NOTICE_BYTES = 5 << 20  # parses of larger inputs say when they start and how long they took
@@ -93,46 +95,53 @@ def build_source_assets(source: Source) -> dg.AssetsDefinition:
             return
         for name, file in landed.items():
             context.log.info(f"[{source.name}] {name}: {file.size} bytes, sha256 {file.sha256[:12]}…, from {file.origin}")
-        since = None if warehouse.rebuild else unchanged_since(warehouse.store(), context.run_id, source, landed)
-        if since:
-            context.log.info(f"[{source.name}] unchanged: its {len(landed)} file(s) have the sha256 of the load "
-                             f"published by run {since}; its published rows are kept (--rebuild loads them again)")
-            counts = keep_unchanged(warehouse.store(), context.run_id, source, landed, since)
-            for table in source.tables:
-                yield dg.MaterializeResult(asset_key=raw_key(table.name),
-                                           metadata=unchanged_metadata(f"raw.{table.name}", counts[table.name], since))
-            return
-        absent = optional_file_note(source, landed)
-        size = sum(f.size for f in landed.values())
-        started = time.monotonic()
-        if size >= PARSE_NOTICE_BYTES:
-            context.log.info(f"[{source.name}] parsing {len(landed)} files, {megabytes(size)}…")
-        tables = source.parse(landed)
-        if size >= PARSE_NOTICE_BYTES:
-            context.log.info(f"[{source.name}] parsed in {time.monotonic() - started:.1f} s: "
-                             + ", ".join(f"{name} {len(rows):,} rows" for name, rows in tables.items()))
-        check_history_lineage(warehouse.store(), context.run_id, source, landed)
-        summary = source.summarize(tables) if source.summarize else {}
-        for name, about in summary.items():
-            context.log.info(f"[{source.name}] {name}: {about.get('text', about) if isinstance(about, dict) else about}")
-        counts = load_raw_tables(warehouse.store(), context.run_id, source, tables, landed, summary=summary or None)
-        for table in source.tables:
-            files = [f for n, f in landed.items() if table.fed_by(n)]
-            about = {name: value for name, value in summary.items() if table.fed_by(name)}
-            yield dg.MaterializeResult(
-                asset_key=raw_key(table.name),
-                metadata={
-                    "dagster/row_count": counts[table.name],
-                    "table": f"raw.{table.name}",
-                    "source_mode": mode.describe(),
-                    "is_sample": bool(files and files[0].is_sample),
-                    "inputs": dg.MetadataValue.json([f.provenance() for f in files]),
-                    **({"absent_files": dg.MetadataValue.json(absent)} if absent and not files else {}),
-                    **({"summary": dg.MetadataValue.json(about)} if about else {}),
-                },
-            )
+        with warehouse.store().holding(context.run_id):  # one connection to the build for the rest of the load
+            yield from _load_landed(context, warehouse, source, landed, mode)
 
     return _load_source
+
+
+def _load_landed(context: dg.AssetExecutionContext, warehouse: WarehouseResource, source: Source,
+                 landed: dict[str, LandedFile], mode: SourceMode) -> Iterator[dg.MaterializeResult]:
+    """The landed files of `source`: kept when unchanged, else parsed, checked and loaded into raw."""
+    since = None if warehouse.rebuild else unchanged_since(warehouse.store(), context.run_id, source, landed)
+    if since:
+        context.log.info(f"[{source.name}] unchanged: its {len(landed)} file(s) have the sha256 of the load "
+                         f"published by run {since}; its published rows are kept (--rebuild loads them again)")
+        counts = keep_unchanged(warehouse.store(), context.run_id, source, landed, since)
+        for table in source.tables:
+            yield dg.MaterializeResult(asset_key=raw_key(table.name),
+                                       metadata=unchanged_metadata(f"raw.{table.name}", counts[table.name], since))
+        return
+    absent = optional_file_note(source, landed)
+    size = sum(f.size for f in landed.values())
+    started = time.monotonic()
+    if size >= PARSE_NOTICE_BYTES:
+        context.log.info(f"[{source.name}] parsing {len(landed)} files, {megabytes(size)}…")
+    tables = source.parse(landed)
+    if size >= PARSE_NOTICE_BYTES:
+        context.log.info(f"[{source.name}] parsed in {time.monotonic() - started:.1f} s: "
+                         + ", ".join(f"{name} {len(rows):,} rows" for name, rows in tables.items()))
+    check_history_lineage(warehouse.store(), context.run_id, source, landed)
+    summary = source.summarize(tables) if source.summarize else {}
+    for name, about in summary.items():
+        context.log.info(f"[{source.name}] {name}: {about.get('text', about) if isinstance(about, dict) else about}")
+    counts = load_raw_tables(warehouse.store(), context.run_id, source, tables, landed, summary=summary or None)
+    for table in source.tables:
+        files = [f for n, f in landed.items() if table.fed_by(n)]
+        about = {name: value for name, value in summary.items() if table.fed_by(name)}
+        yield dg.MaterializeResult(
+            asset_key=raw_key(table.name),
+            metadata={
+                "dagster/row_count": counts[table.name],
+                "table": f"raw.{table.name}",
+                "source_mode": mode.describe(),
+                "is_sample": bool(files and files[0].is_sample),
+                "inputs": dg.MetadataValue.json([f.provenance() for f in files]),
+                **({"absent_files": dg.MetadataValue.json(absent)} if absent and not files else {}),
+                **({"summary": dg.MetadataValue.json(about)} if about else {}),
+            },
+        )
 
 
 def _backfill(context: dg.AssetExecutionContext, warehouse: WarehouseResource, source: Source):
