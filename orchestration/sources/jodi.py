@@ -123,9 +123,11 @@ def parse(landed: Mapping[str, LandedFile], today: date | None = None) -> dict[s
             "FLOW_BREAKDOWN varchar, UNIT_MEASURE varchar, OBS_VALUE varchar, ASSESSMENT_CODE varchar)"
         )
         with tempfile.TemporaryDirectory(prefix="jodi-") as tmp:
+            paths = {}
             for name, file in sorted(landed.items()):
-                csv_path = _unzipped_csv(file.path, name, Path(tmp)) if name == ZIP_NAME else file.path
-                _read_filtered(con, csv_path, name)
+                paths[name] = _unzipped_csv(file.path, name, Path(tmp)) if name == ZIP_NAME else file.path
+                _check_header(paths[name], name)
+            _read_filtered(con, paths)
         _check(con, landed, today)
         return {TABLE: _rows_with_provenance(con, landed)}
     finally:
@@ -149,24 +151,47 @@ def _unzipped_csv(path: Path, name: str, scratch: Path) -> Path:
     return target
 
 
-def _read_filtered(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> None:
+def _check_header(path: Path, name: str) -> None:
     with open(path, "rb") as handle:
         header = handle.readline(4096).decode("utf-8", "replace").lstrip("\ufeff").strip()
     if header.split(",") != list(COLUMNS):
         raise FormatError(SOURCE, name, f"header is {header[:200]!r}; JODI's layout is {','.join(COLUMNS)}")
+
+
+def _read_filtered(con: duckdb.DuckDBPyConnection, paths: Mapping[str, Path]) -> None:
+    """Iraq's and Iran's crude rows of every file (landed name -> CSV path) into `picked`, in one
+    read of all the files (DuckDB reads them in parallel); a file that does not parse is named by
+    reading the files one by one again (only then)."""
     try:
-        con.execute(
-            f"""
-            insert into picked
-            select $file, * from read_csv($path, header = true, columns = $columns, delim = ',', quote = '"',
-                                          auto_detect = false, strict_mode = true, all_varchar = true)
-            where REF_AREA in {AREAS} and ENERGY_PRODUCT = '{PRODUCT}' and FLOW_BREAKDOWN in {FLOWS}
-            """,
-            {"file": name, "path": str(path), "columns": {c: "VARCHAR" for c in COLUMNS}},
-        )
+        _insert_picked(con, paths)
     except duckdb.Error as exc:
-        detail = " ".join(line.strip() for line in str(exc).strip().splitlines()[:3])
-        raise FormatError(SOURCE, name, f"does not match JODI's 7-column CSV layout: {detail}") from None
+        con.execute("delete from picked")
+        if len(paths) == 1:
+            raise _layout_error(next(iter(paths)), exc) from None
+        for name, path in paths.items():
+            try:
+                _insert_picked(con, {name: path})
+            except duckdb.Error as one:
+                raise _layout_error(name, one) from None
+        raise _layout_error(", ".join(paths), exc) from None
+
+
+def _insert_picked(con: duckdb.DuckDBPyConnection, paths: Mapping[str, Path]) -> None:
+    con.execute(
+        f"""
+        insert into picked
+        select $names[list_position($paths, filename)], * exclude (filename)
+        from read_csv($paths, header = true, columns = $columns, delim = ',', quote = '"', auto_detect = false,
+                      strict_mode = true, all_varchar = true, filename = true)
+        where REF_AREA in {AREAS} and ENERGY_PRODUCT = '{PRODUCT}' and FLOW_BREAKDOWN in {FLOWS}
+        """,
+        {"names": list(paths), "paths": [str(p) for p in paths.values()], "columns": {c: "VARCHAR" for c in COLUMNS}},
+    )
+
+
+def _layout_error(name: str, exc: duckdb.Error) -> FormatError:
+    detail = " ".join(line.strip() for line in str(exc).strip().splitlines()[:3])
+    return FormatError(SOURCE, name, f"does not match JODI's 7-column CSV layout: {detail}")
 
 
 def _fail_if(con: duckdb.DuckDBPyConnection, sql: str, file: str, cause: str) -> None:

@@ -148,6 +148,25 @@ def test_bad_input_is_a_clear_error(tmp_path, case):
     assert message in str(caught.value)
 
 
+def test_year_files_are_read_together_and_a_broken_one_is_named(tmp_path):
+    """The per-year files are read in one DuckDB statement; a row that breaks the layout in one of
+    them is named by that file (found by reading them one by one, only then)."""
+    files = {}
+    for path in sorted((SAMPLE_DIR / "jodi").glob("*.csv")):
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+        files[path.name] = landed(tmp_path / path.name)
+    table = jodi.parse(files, today=TODAY)["jodi_crude_oil"]
+    assert sorted(set(table.column("source_file").to_pylist())) == sorted(files)
+    assert set(table.column("time_period").to_pylist()) >= {"2023-01", "2024-06", "2025-12", "2026-01"}
+    broken = tmp_path / "2024.csv"
+    lines = broken.read_bytes().split(b"\n")
+    lines[5] = lines[5].rstrip(b"\r") + b",EXTRA\r"
+    broken.write_bytes(b"\n".join(lines))
+    with pytest.raises(FormatError) as caught:
+        jodi.parse(files, today=TODAY)
+    assert str(caught.value).startswith("[jodi] 2024.csv: does not match JODI's 7-column CSV layout")
+
+
 def test_directory_with_both_zip_and_year_files_is_refused(tmp_path):
     root = source_dir(tmp_path, "jodi", {jodi.ZIP_NAME: b"PK\x03\x04", CURRENT: fixture_bytes()})
     with pytest.raises(FetchError, match=r"both world_primary_csv\.zip and per-year files"):
