@@ -213,3 +213,31 @@ def test_versions_are_kept_and_a_rollback_is_atomic(store, monkeypatch, capsys):
     build_with(store, "run-4", 50)
     assert store.build_info("run-4")["base_run_id"] == "run-3"
     store.finish("run-4")
+
+
+def test_a_held_build_is_opened_once_and_released_checkpointed(tmp_path, monkeypatch):
+    """`Warehouse.holding`: every connect of a step shares one connection to the build (one open,
+    one checkpoint); no other process can open the file meanwhile; after it, the file is whole
+    (no write-ahead log left) and free."""
+    import orchestration.warehouse as warehouse_module
+
+    store = Warehouse(layout(tmp_path / "home"))
+    build = store.ensure_build("held")
+    opened = []
+    real_connect = warehouse_module.duckdb.connect
+    monkeypatch.setattr(warehouse_module.duckdb, "connect", lambda *a, **k: opened.append(a[0]) or real_connect(*a, **k))
+    probe = [sys.executable, "-c", f"import duckdb; duckdb.connect({str(build)!r}, read_only=True).close()"]
+    with store.holding("held"):
+        with store.connect("held") as con:
+            con.execute("create table raw.t as select 42 as x")
+        with store.connect("held") as con:
+            assert con.execute("select x from raw.t").fetchall() == [(42,)]
+        with store.holding("held"), store.connect("held") as con:  # nested: the same connection
+            con.execute("insert into raw.t values (43)")
+        blocked = subprocess.run(probe, capture_output=True, text=True)
+        assert blocked.returncode != 0 and "lock" in blocked.stderr.lower()
+    assert opened == [str(build)]
+    assert not Path(f"{build}.wal").exists()
+    assert subprocess.run(probe).returncode == 0
+    with store.connect("held") as con:
+        assert con.execute("select sum(x) from raw.t").fetchone()[0] == 85
