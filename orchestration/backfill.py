@@ -41,25 +41,25 @@ import pyarrow as pa
 
 from orchestration.errors import FetchError, FormatError, NothingNew, SourceError
 from orchestration.landing import LandedFile, LandingZone
-from orchestration.loading import RawQuery, check_history_lineage, keep_raw_tables, load_raw_tables
-from orchestration.sources.base import PROVENANCE_TYPES, provenance_arrays
+from orchestration.loading import check_history_lineage, keep_raw_tables, load_raw_tables
+from orchestration.sources.base import RawQuery
 from orchestration.sources.ofac import (
     EASTERN,
     FILES,
     LAYOUTS,
     LIST_FILES,
     LIST_TABLES,
-    PUBLICATION_COLUMNS,
     SOURCE,
     check_entries,
     check_orphans,
-    csv_params,
-    csv_select,
+    csv_query,
+    first_unreadable,
+    list_files,
     list_version_of,
+    loaded_counts,
     parse_advanced,
     parse_publications,
     raw_schema,
-    read_ofac_csv,
 )
 from orchestration.warehouse import Warehouse, tables_in
 
@@ -242,50 +242,26 @@ def _named(version: ArchiveVersion, exc: SourceError) -> SourceError:
     return type(exc)(SOURCE, f"archive version {version.label}, {exc.subject}", exc.cause)
 
 
-def _files_of(plan: BackfillPlan, file_name: str) -> pa.Table:
-    """One row per version holding `file_name`: the landed path, the version's identity and
-    publication, and the file's provenance (as `with_provenance` gives a refresh's rows)."""
-    rows = [(version, landed[file_name], list_version_of(landed))
-            for version, landed in plan.loaded if file_name in landed]
-    files = [f for _, f, _ in rows]
-    return pa.table({
-        "path": pa.array([str(f.path) for f in files], pa.string()),
-        "list_version": pa.array([identity for _, _, identity in rows], pa.string()),
-        **{column: pa.array([getattr(v, attribute) for v, _, _ in rows], kind)
-           for (column, kind), attribute in zip(PUBLICATION_COLUMNS.items(), ("published_at", "publication_id"), strict=True)},
-        **provenance_arrays(files, [f.name for f in files]),
-    })
-
-
 def archive_queries(plan: BackfillPlan) -> dict[str, RawQuery | pa.Table]:
     """The CSV raw tables of every version to load, as SQL the build runs: each row with its
     version's identity, publication and provenance, as one refresh per version would give them.
 
     Each kind of file (SDN.CSV, ADD.CSV, ...) is read in one DuckDB statement over every version's
-    file (in parallel; a file that versions share, landed once, read once) and joined to its
-    versions there: four reads, not four per version, and the rows go straight into the build, never
-    through Python. A file whose ending shows it truncated is refused here, a file that breaks the
-    layout fails the load; either way `name_failing_version` names its version."""
+    file (`csv_query`) and joined to its versions there: four reads, not four per version, and the
+    rows go straight into the build, never through Python. A file whose ending shows it truncated
+    is refused here, a file that breaks the layout fails the load; either way
+    `name_failing_version` names its version."""
     tables: dict[str, RawQuery | pa.Table] = {}
-    for file_name, (table, columns) in LAYOUTS.items():
-        files = _files_of(plan, file_name)
-        if not files.num_rows:
+    for file_name, (table, _) in LAYOUTS.items():
+        entries = [(landed[file_name], list_version_of(landed), version.published_at, version.publication_id)
+                   for version, landed in plan.loaded if file_name in landed]
+        if not entries:
             tables[table] = raw_schema(file_name).empty_table()
             continue
-        publication = ", f.list_published_at, f.list_publication_id" if table == "ofac_sdn" else ""
-        provenance = ", ".join(f"f.{column}" for column in PROVENANCE_TYPES)
-        paths = [Path(p) for p in dict.fromkeys(files.column("path").to_pylist())]
         try:
-            params = csv_params(paths, file_name, columns)  # each file's ending: truncated or not
+            tables[table] = csv_query(file_name, list_files(entries))
         except SourceError as exc:
             raise name_failing_version(plan, exc) from None
-        tables[table] = RawQuery(
-            f"with rows as ({csv_select(columns, several=True)}) "
-            f"select {', '.join(f'rows.{c}' for c in columns)}, f.list_version{publication}, {provenance} "
-            "from rows join archive_files as f on f.path = rows.filename",
-            params,
-            {"archive_files": files},
-        )
     return tables
 
 
@@ -293,12 +269,8 @@ def name_failing_version(plan: BackfillPlan, failure: Exception) -> SourceError:
     """Reading the archive's files at once failed: read them one by one to find the first version
     whose file fails, and name it."""
     for version, landed in plan.loaded:
-        for file_name, (_, columns) in LAYOUTS.items():
-            if file_name in landed:
-                try:
-                    read_ofac_csv(landed[file_name].path, file_name, columns)
-                except SourceError as exc:
-                    return _named(version, exc)
+        if (exc := first_unreadable(landed)) is not None:
+            return _named(version, exc)
     if isinstance(failure, SourceError):
         return failure
     first = str(failure).strip().splitlines()[0]
@@ -306,17 +278,10 @@ def name_failing_version(plan: BackfillPlan, failure: Exception) -> SourceError:
 
 
 def check_versions(con: duckdb.DuckDBPyConnection, plan: BackfillPlan) -> None:
-    """A refresh's checks on each loaded version, in bulk on the build's raw tables: its SDN.CSV has
-    entries, and its ADD.CSV and ALT.CSV belong to it (`check_orphans`); the first version in
-    publication order that fails is named."""
-    entries = dict(con.execute("select list_version, count(*) from raw.ofac_sdn group by 1").fetchall())
-    orphans: dict[str, dict[str, tuple[int, int]]] = {}
-    for file_name, table in (("ADD.CSV", "ofac_addresses"), ("ALT.CSV", "ofac_aliases")):
-        orphans[file_name] = {identity: (rows, lost) for identity, rows, lost in con.execute(
-            f"select r.list_version, count(*), count(*) filter (where s.ent_num is null) from raw.{table} as r "
-            "left join (select distinct list_version, ent_num from raw.ofac_sdn) as s using (list_version, ent_num) "
-            "group by 1"
-        ).fetchall()}
+    """A refresh's checks on each loaded version, in bulk on the build's raw tables (`loaded_counts`):
+    its SDN.CSV has entries, and its ADD.CSV and ALT.CSV belong to it (`check_orphans`); the first
+    version in publication order that fails is named."""
+    entries, orphans = loaded_counts(con)
     for version, landed in plan.loaded:
         identity = list_version_of(landed)
         try:

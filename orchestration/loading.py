@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
+import duckdb
 import pyarrow as pa
 
 from orchestration.errors import SourceError
 from orchestration.landing import LandedFile
 from orchestration.reports import report_of
 from orchestration.settings import LIVE, code_fingerprint, source_mode
-from orchestration.sources.base import PROVENANCE_TYPES, Source, with_provenance
+from orchestration.sources.base import PROVENANCE_TYPES, RawQuery, Source, with_provenance
 from orchestration.warehouse import BASE_COUNTS_TABLE, Warehouse, tables_in, utcnow
 
 PROVENANCE_COLUMNS = tuple(PROVENANCE_TYPES)
@@ -63,17 +63,6 @@ def check_history_lineage(warehouse: Warehouse, run_id: str, source: Source, lan
         )
 
 
-@dataclass(frozen=True)
-class RawQuery:
-    """A raw table's rows as SQL that the build runs itself (no copy of the rows through Python):
-    `sql` reads the Arrow tables in `inputs` under their names, and takes `params`. Its columns
-    are those the parsed Arrow table would have had, provenance included."""
-
-    sql: str
-    params: dict = field(default_factory=dict)
-    inputs: dict[str, pa.Table] = field(default_factory=dict)
-
-
 def load_raw_tables(
     warehouse: Warehouse,
     run_id: str,
@@ -86,43 +75,26 @@ def load_raw_tables(
     """Replace raw.<table> in the run's build with the parsed rows plus provenance columns;
     `summary` (Source.summarize's counts) goes into the load report. Only the tables in `tables`
     are replaced; `files_of` names each one's files where `landed` is not keyed by the publisher's
-    file names (a backfill lands many versions of each)."""
+    file names (a backfill lands many versions of each). One transaction: a query that fails (as
+    its source's error, `RawQuery.failed`) or a source's check on the written tables
+    (`RawQuery.check`) leaves the build's raw tables as they were."""
     counts: dict[str, int] = {}
     loaded_at = utcnow()
     with warehouse.connect(run_id) as con:
         con.execute("begin")
-        for spec in source.tables:
-            if spec.name not in tables:
-                continue
-            rows = tables[spec.name]
-            files = files_of[spec.name] if files_of is not None else [landed[name] for name in landed if spec.fed_by(name)]
-            if isinstance(rows, RawQuery):
-                for name, relation in rows.inputs.items():
-                    con.register(name, relation)
-                con.execute(f"create or replace table raw.{spec.name} as {rows.sql}", rows.params)
-                for name in rows.inputs:
-                    con.unregister(name)
-                count = con.execute(f"select count(*) from raw.{spec.name}").fetchall()[0][0]
-            else:
-                con.register("incoming", file_provenance(rows, files))
-                con.execute(f"create or replace table raw.{spec.name} as select * from incoming")
-                con.unregister("incoming")
-                count = rows.num_rows
-            counts[spec.name] = count
-            con.execute("delete from meta.source_loads where table_name = ?", [f"raw.{spec.name}"])
-            con.execute(
-                "insert into meta.source_loads values (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    source.name,
-                    f"raw.{spec.name}",
-                    count,
-                    json.dumps([f.provenance() for f in files]),
-                    files[0].mode if files else "absent",
-                    bool(files and files[0].is_sample),
-                    run_id,
-                    loaded_at,
-                ],
-            )
+        try:
+            for spec in source.tables:
+                if spec.name in tables:
+                    files = (files_of[spec.name] if files_of is not None
+                             else [landed[name] for name in landed if spec.fed_by(name)])
+                    counts[spec.name] = _write_table(con, spec.name, tables[spec.name], files)
+                    _record_load(con, source, spec.name, counts[spec.name], files, run_id, loaded_at)
+            for rows in tables.values():
+                if isinstance(rows, RawQuery) and rows.check is not None:
+                    rows.check(con)
+        except BaseException:
+            con.execute("rollback")
+            raise
         con.execute("commit")
     warehouse.record_report(
         run_id,
@@ -136,6 +108,45 @@ def load_raw_tables(
         },
     )
     return counts
+
+
+def _write_table(con, table: str, rows: pa.Table | RawQuery, files: list[LandedFile]) -> int:
+    """raw.<table> replaced by `rows` (a query the build runs, or Arrow rows given their files'
+    provenance); its row count."""
+    if isinstance(rows, pa.Table):
+        con.register("incoming", file_provenance(rows, files))
+        con.execute(f"create or replace table raw.{table} as select * from incoming")
+        con.unregister("incoming")
+        return rows.num_rows
+    for name, relation in rows.inputs.items():
+        con.register(name, relation)
+    try:
+        con.execute(f"create or replace table raw.{table} as {rows.sql}", rows.params)
+    except duckdb.Error as exc:  # the transaction is aborted: the caller rolls it back
+        if rows.failed is None:
+            raise
+        raise rows.failed(exc) from None
+    for name in rows.inputs:
+        con.unregister(name)
+    return con.execute(f"select count(*) from raw.{table}").fetchall()[0][0]
+
+
+def _record_load(con, source: Source, table: str, count: int, files: list[LandedFile], run_id: str, loaded_at) -> None:
+    """meta.source_loads: what raw.<table> was loaded from, by which run, when."""
+    con.execute("delete from meta.source_loads where table_name = ?", [f"raw.{table}"])
+    con.execute(
+        "insert into meta.source_loads values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            source.name,
+            f"raw.{table}",
+            count,
+            json.dumps([f.provenance() for f in files]),
+            files[0].mode if files else "absent",
+            bool(files and files[0].is_sample),
+            run_id,
+            loaded_at,
+        ],
+    )
 
 
 def file_provenance(arrow: pa.Table, files: list[LandedFile]) -> pa.Table:

@@ -1,6 +1,7 @@
 """The backfill's bulk load (one DuckDB read per kind of file over every version, straight into the
 build) gives exactly the rows of one refresh's parse per version, and names the version whose file
-fails."""
+fails; a refresh's load (the same queries over one version) gives the rows of `parse_version`, and
+a file that fails it is named, the build's raw tables left as they were."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ import pytest
 from orchestration.backfill import CSV_TABLES, Recorded, land_archive, load_backfill, scan_archive
 from orchestration.errors import FormatError
 from orchestration.landing import LandingZone
-from orchestration.loading import file_provenance
+from orchestration.loading import file_provenance, load_raw_tables
 from orchestration.settings import Layout
 from orchestration.sources import SOURCES
-from orchestration.sources.ofac import LIST_TABLES, parse_version
+from orchestration.sources.ofac import LIST_FILES, LIST_TABLES, parse_version
 from orchestration.warehouse import Warehouse
 from tests.ofac_archive import delist, entries, read_list, replace_in, subset, write_list
 from tests.test_ofac_history import ADDED
@@ -102,3 +103,59 @@ def test_a_version_whose_addresses_belong_to_another_list_is_named(tmp_path):
     write_list(tmp_path / "archive" / "ofac" / "2024-01-23", {**versions["2024-01-23"], "ADD.CSV": other["ADD.CSV"]})
     with pytest.raises(FormatError, match=r"archive version 2024-01-23, ADD\.CSV: .* name an ent_num that is not in SDN\.CSV"):
         _backfill(tmp_path / "archive", tmp_path)
+
+
+def _landed_list(folder: Path, zone: LandingZone) -> dict:
+    return {name: zone.land_local("ofac", name, folder / name, "directory", "csv") for name in LIST_FILES
+            if (folder / name).exists()}
+
+
+def _as_loaded(con: duckdb.DuckDBPyConnection, arrow: pa.Table, files: list) -> pa.Table:
+    con.register("one", file_provenance(arrow, files))
+    return con.sql("select * from one").fetch_arrow_table()  # through DuckDB, as a load writes it
+
+
+def test_a_refresh_load_gives_the_rows_of_parse_version(tmp_path):
+    """The real list of 2024-01-22, loaded as a refresh loads it (OFAC's parse gives queries the build
+    runs from the files): the rows, types and provenance of `parse_version`'s Arrow tables."""
+    folder = write_list(tmp_path / "list", read_list("snapshot-2024-01-22"))
+    landed = _landed_list(folder, LandingZone(tmp_path / "landing"))
+    store, ofac = Warehouse(Layout(tmp_path / "home")), SOURCES["ofac"]
+    counts = load_raw_tables(store, "run-1", ofac, ofac.parse(landed), landed)
+    assert counts["ofac_sdn"] == 13_869 and counts["ofac_comments"] == 0
+    reference, con = parse_version(landed), duckdb.connect()
+    with store.connect("run-1") as build:
+        for file_name, table in LIST_TABLES.items():
+            loaded = build.sql(f"select * from raw.{table}").fetch_arrow_table()
+            expected = _as_loaded(con, reference[table], [landed[file_name]] if file_name in landed else [])
+            assert loaded.schema == expected.schema, table
+            con.register("loaded", loaded)
+            con.register("expected", expected)
+            for a, b in (("loaded", "expected"), ("expected", "loaded")):
+                assert con.sql(f"select count(*) from (from {a} except all from {b})").fetchall() == [(0,)], table
+        fly = build.execute("select sdn_name, list_version, source_file from raw.ofac_sdn where ent_num = 39236").fetchall()
+    assert fly == [("FLY BAGHDAD AIRLINES COMPANY", reference["ofac_sdn"]["list_version"][0].as_py(), "SDN.CSV")]
+    store.discard("run-1")
+
+
+@pytest.mark.parametrize("case", ["layout", "orphans"])
+def test_a_refresh_load_that_fails_names_the_file_and_keeps_the_raw_tables(tmp_path, case):
+    good = write_list(tmp_path / "good", read_list("snapshot-2024-01-18"))
+    store, ofac, zone = Warehouse(Layout(tmp_path / "home")), SOURCES["ofac"], LandingZone(tmp_path / "landing")
+    landed = _landed_list(good, zone)
+    load_raw_tables(store, "run-1", ofac, ofac.parse(landed), landed)
+    bad = read_list("snapshot-2024-01-22")
+    if case == "layout":
+        bad["ALT.CSV"][777] += b',"an extra field"'  # one row with a sixth field
+        expected = r"\[ofac\] ALT\.CSV: does not match OFAC's 5-column layout"
+    else:
+        other = subset(bad, set(entries(bad)[:300]))  # SDN.CSV of 300 entries; ADD.CSV of all 13,869
+        bad = {**other, "ADD.CSV": bad["ADD.CSV"]}
+        expected = r"\[ofac\] ADD\.CSV: 9\d% of its [\d,]+ rows \([\d,]+\) name an ent_num that is not in SDN\.CSV"
+    landed_bad = _landed_list(write_list(tmp_path / "bad", bad), zone)
+    with pytest.raises(FormatError, match=expected):
+        load_raw_tables(store, "run-1", ofac, ofac.parse(landed_bad), landed_bad)
+    with store.connect("run-1") as con:  # the first load's rows and records, untouched
+        assert con.execute("select count(*), min(source_sha256) from raw.ofac_sdn").fetchone() == (13_848, landed["SDN.CSV"].sha256)
+        assert con.execute("select row_count from meta.source_loads where table_name = 'raw.ofac_sdn'").fetchone() == (13_848,)
+    store.discard("run-1")

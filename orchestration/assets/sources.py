@@ -5,6 +5,7 @@ import time
 from collections.abc import Iterator
 
 import dagster as dg
+import pyarrow as pa
 
 from orchestration.backfill import SOURCE as BACKFILLED_SOURCE
 from orchestration.backfill import load_backfill
@@ -120,8 +121,9 @@ def _load_landed(context: dg.AssetExecutionContext, warehouse: WarehouseResource
         context.log.info(f"[{source.name}] parsing {len(landed)} files, {megabytes(size)}…")
     tables = source.parse(landed)
     if size >= PARSE_NOTICE_BYTES:
-        context.log.info(f"[{source.name}] parsed in {time.monotonic() - started:.1f} s: "
-                         + ", ".join(f"{name} {len(rows):,} rows" for name, rows in tables.items()))
+        context.log.info(f"[{source.name}] parsed in {time.monotonic() - started:.1f} s: " + ", ".join(
+            f"{name} {rows.num_rows:,} rows" if isinstance(rows, pa.Table) else f"{name} read by the load"
+            for name, rows in tables.items()))
     check_history_lineage(warehouse.store(), context.run_id, source, landed)
     summary = source.summarize(tables) if source.summarize else {}
     for name, about in summary.items():

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import requests
@@ -63,6 +64,21 @@ def with_provenance(rows: pa.Table, landed: Mapping[str, LandedFile]) -> pa.Tabl
     for column, values in per_file.items():
         data = data.append_column(pa.field(column, PROVENANCE_TYPES[column]), pc.take(values, index))
     return data
+
+
+@dataclass(frozen=True)
+class RawQuery:
+    """A raw table's rows as SQL that the build runs itself (no copy of the rows through Python):
+    `sql` reads the Arrow tables in `inputs` under their names, and takes `params`. Its columns
+    are those the parsed Arrow table would have had, provenance included. `failed` turns a DuckDB
+    error while it runs into the source's error (naming the file and the cause); `check` runs on
+    the load's connection once all of the source's tables are written, before they are committed."""
+
+    sql: str
+    params: dict = field(default_factory=dict)
+    inputs: dict[str, pa.Table] = field(default_factory=dict)
+    failed: Callable[[duckdb.Error], Exception] | None = None
+    check: Callable[[duckdb.DuckDBPyConnection], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -111,8 +127,8 @@ class Source:
     licence: str
     files: tuple[PublisherFile, ...]
     tables: tuple[RawTable, ...]
-    # landed files by publisher file name -> Arrow table per raw table name
-    parse: Callable[[Mapping[str, LandedFile]], dict[str, pa.Table]]
+    # landed files by publisher file name -> per raw table name, its Arrow rows or the query that reads them
+    parse: Callable[[Mapping[str, LandedFile]], dict[str, pa.Table | RawQuery]]
     # the publisher's address; the http resource's <name>_base_url (WAREHOUSE_<NAME>_BASE_URL) overrides
     # it in live mode (a mirror, or a local test server)
     base_url: str = ""

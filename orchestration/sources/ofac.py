@@ -28,7 +28,7 @@ import contextlib
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,10 +38,19 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from orchestration.errors import FetchError, FormatError, NotFound
+from orchestration.errors import FetchError, FormatError, NotFound, SourceError
 from orchestration.landing import LandedFile, LandingZone
 from orchestration.settings import LIVE, SourceMode
-from orchestration.sources.base import LiveAccess, PublisherFile, RawTable, Source, with_provenance
+from orchestration.sources.base import (
+    PROVENANCE_TYPES,
+    LiveAccess,
+    PublisherFile,
+    RawQuery,
+    RawTable,
+    Source,
+    provenance_arrays,
+    with_provenance,
+)
 from orchestration.sources.ofac_advanced import (
     empty_entries,
     empty_relationships,
@@ -235,16 +244,105 @@ def _versioned(table: pa.Table, version: str, extra: Mapping[str, object] | None
     return table
 
 
-def parse(landed: Mapping[str, LandedFile]) -> dict[str, pa.Table]:
-    """Every landed OFAC file as its raw table; an absent optional file gives an empty table."""
-    return parse_version(landed)
+def parse(landed: Mapping[str, LandedFile]) -> dict[str, pa.Table | RawQuery]:
+    """Every landed OFAC file as its raw table; an absent optional file gives an empty table.
+
+    The CSV exports are queries that the build runs straight from the landed files (DuckDB's
+    reader, no copy of the rows through Python), checked there before they are committed
+    (`check_loaded`); a file that does not parse is named with its cause by `first_unreadable`.
+    The rows are those of `parse_version`, which reads them into Arrow here."""
+    version = list_version_of(landed)
+    tables: dict[str, pa.Table | RawQuery] = {}
+    for file_name, (table, _) in LAYOUTS.items():
+        if file_name not in landed:
+            tables[table] = raw_schema(file_name).empty_table()
+            continue
+        query = csv_query(file_name, list_files([(landed[file_name], version, None, None)]))
+        tables[table] = replace(query, failed=lambda exc: first_unreadable(landed) or _unread(landed, exc),
+                                check=check_loaded if table == "ofac_sdn" else None)
+    tables.update(parse_advanced(landed))
+    tables["ofac_publications"] = parse_publications(landed)
+    return tables
+
+
+def list_files(entries: Sequence[tuple[LandedFile, str, datetime | None, int | None]]) -> pa.Table:
+    """One row per (landed CSV export, list version reading it): its path, the version's identity
+    and publication (NULL where unknown), and the file's provenance, as `with_provenance` gives it."""
+    files = [file for file, _, _, _ in entries]
+    return pa.table({
+        "path": pa.array([str(f.path) for f in files], pa.string()),
+        "list_version": pa.array([version for _, version, _, _ in entries], pa.string()),
+        "list_published_at": pa.array([at for _, _, at, _ in entries], PUBLICATION_COLUMNS["list_published_at"]),
+        "list_publication_id": pa.array([pid for _, _, _, pid in entries], PUBLICATION_COLUMNS["list_publication_id"]),
+        **provenance_arrays(files, [f.name for f in files]),
+    })
+
+
+def csv_query(file_name: str, files: pa.Table) -> RawQuery:
+    """One CSV export's raw table from every file in `files` (`list_files`), read in one DuckDB
+    statement that the build runs (in parallel over the files; a file several versions share is
+    read once): each row with its version's identity, on SDN.CSV's rows its publication, and its
+    file's provenance. A file whose ending shows it truncated is refused here, naming it."""
+    table, columns = LAYOUTS[file_name]
+    publication = ", f.list_published_at, f.list_publication_id" if table == "ofac_sdn" else ""
+    provenance = ", ".join(f"f.{column}" for column in PROVENANCE_TYPES)
+    paths = [Path(p) for p in dict.fromkeys(files.column("path").to_pylist())]
+    return RawQuery(
+        f"with rows as ({csv_select(columns, several=True)}) "
+        f"select {', '.join(f'rows.{c}' for c in columns)}, f.list_version{publication}, {provenance} "
+        "from rows join list_files as f on f.path = rows.filename",
+        csv_params(paths, file_name, columns),
+        {"list_files": files},
+    )
+
+
+def first_unreadable(landed: Mapping[str, LandedFile]) -> SourceError | None:
+    """The first of a version's CSV exports that does not parse, read alone, as its FormatError
+    (naming the file and the cause); None if each parses alone."""
+    for file_name, (_, columns) in LAYOUTS.items():
+        if file_name in landed:
+            try:
+                read_ofac_csv(landed[file_name].path, file_name, columns)
+            except SourceError as exc:
+                return exc
+    return None
+
+
+def _unread(landed: Mapping[str, LandedFile], failure: duckdb.Error) -> FormatError:
+    first = str(failure).strip().splitlines()[0]
+    return FormatError(SOURCE, ", ".join(n for n in LAYOUTS if n in landed), f"loading the CSV exports failed: {first}")
+
+
+def loaded_counts(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], dict[str, dict[str, tuple[int, int]]]]:
+    """Per list version in the build's raw tables: its SDN.CSV entries; per ADD.CSV and ALT.CSV,
+    its rows and those of them naming an ent_num that its SDN.CSV lacks (orphans)."""
+    entries = dict(con.execute("select list_version, count(*) from raw.ofac_sdn group by 1").fetchall())
+    orphans: dict[str, dict[str, tuple[int, int]]] = {}
+    for file_name, table in (("ADD.CSV", "ofac_addresses"), ("ALT.CSV", "ofac_aliases")):
+        orphans[file_name] = {identity: (rows, lost) for identity, rows, lost in con.execute(
+            f"select r.list_version, count(*), count(*) filter (where s.ent_num is null) from raw.{table} as r "
+            "left join (select distinct list_version, ent_num from raw.ofac_sdn) as s using (list_version, ent_num) "
+            "group by 1"
+        ).fetchall()}
+    return entries, orphans
+
+
+def check_loaded(con: duckdb.DuckDBPyConnection) -> None:
+    """A refresh's list version, checked in the build as `parse_version` checks it: SDN.CSV has
+    entries, and ADD.CSV and ALT.CSV belong to it (`check_orphans`)."""
+    entries, orphans = loaded_counts(con)
+    check_entries(sum(entries.values()))
+    for file_name, counts in orphans.items():
+        for rows, lost in counts.values():
+            check_orphans(file_name, rows, lost)
 
 
 def parse_version(
     landed: Mapping[str, LandedFile], published_at: datetime | None = None, publication_id: int | None = None
 ) -> dict[str, pa.Table]:
-    """One list version's landed files as raw tables, each CSV row carrying the version's identity
-    (`list_version`); SDN.CSV's rows also its publication, where known from the source (a backfill)."""
+    """One list version's landed files as raw tables in Arrow, each CSV row carrying the version's
+    identity (`list_version`); SDN.CSV's rows also its publication, where known from the source.
+    The reference that `parse`'s queries and a backfill's are tested against."""
     version = list_version_of(landed)
     publication = {"list_published_at": published_at, "list_publication_id": publication_id}
     tables: dict[str, pa.Table] = {}
