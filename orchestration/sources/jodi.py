@@ -160,8 +160,8 @@ def _check_header(path: Path, name: str) -> None:
 
 def _read_filtered(con: duckdb.DuckDBPyConnection, paths: Mapping[str, Path]) -> None:
     """Iraq's and Iran's crude rows of every file (landed name -> CSV path) into `picked`, in one
-    read of all the files (DuckDB reads them in parallel); a file that does not parse is named by
-    reading the files one by one again (only then)."""
+    statement (DuckDB reads the files in parallel); a file that does not parse is named by reading
+    the files one by one again (only then)."""
     try:
         _insert_picked(con, paths)
     except duckdb.Error as exc:
@@ -177,16 +177,18 @@ def _read_filtered(con: duckdb.DuckDBPyConnection, paths: Mapping[str, Path]) ->
 
 
 def _insert_picked(con: duckdb.DuckDBPyConnection, paths: Mapping[str, Path]) -> None:
-    con.execute(
-        f"""
-        insert into picked
-        select $names[list_position($paths, filename)], * exclude (filename)
-        from read_csv($paths, header = true, columns = $columns, delim = ',', quote = '"', auto_detect = false,
-                      strict_mode = true, all_varchar = true, filename = true)
-        where REF_AREA in {AREAS} and ENERGY_PRODUCT = '{PRODUCT}' and FLOW_BREAKDOWN in {FLOWS}
-        """,
-        {"names": list(paths), "paths": [str(p) for p in paths.values()], "columns": {c: "VARCHAR" for c in COLUMNS}},
+    """One `read_csv` per file, under UNION ALL: DuckDB's reader (2.0.1) given a list of files can drop
+    the rest of a file after an unclosed quote without an error (rows lost silently); given one
+    file, it stops with "CSV Error on Line" (tests/sources/test_jodi.py)."""
+    reads = " union all ".join(
+        f"select $name{i}, * from read_csv($path{i}, header = true, columns = $columns, delim = ',', quote = '\"', "
+        f"auto_detect = false, strict_mode = true, all_varchar = true) "
+        f"where REF_AREA in {AREAS} and ENERGY_PRODUCT = '{PRODUCT}' and FLOW_BREAKDOWN in {FLOWS}"
+        for i in range(len(paths))
     )
+    params = {f"{kind}{i}": value for i, (name, path) in enumerate(paths.items())
+              for kind, value in (("name", name), ("path", str(path)))}
+    con.execute(f"insert into picked {reads}", {**params, "columns": {c: "VARCHAR" for c in COLUMNS}})
 
 
 def _layout_error(name: str, exc: duckdb.Error) -> FormatError:

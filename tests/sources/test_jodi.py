@@ -152,19 +152,27 @@ def test_year_files_are_read_together_and_a_broken_one_is_named(tmp_path):
     """The per-year files are read in one DuckDB statement; a row that breaks the layout in one of
     them is named by that file (found by reading them one by one, only then)."""
     files = {}
-    for path in sorted((SAMPLE_DIR / "jodi").glob("*.csv")):
-        (tmp_path / path.name).write_bytes(path.read_bytes())
-        files[path.name] = landed(tmp_path / path.name)
+    template = (SAMPLE_DIR / "jodi" / "2023.csv").read_bytes()
+    for year in range(2013, 2026):  # thirteen year files, as JODI names them, and the current year's
+        (tmp_path / f"{year}.csv").write_bytes(template.replace(b",2023-", f",{year}-".encode()))
+        files[f"{year}.csv"] = landed(tmp_path / f"{year}.csv")
+    (tmp_path / CURRENT).write_bytes((SAMPLE_DIR / "jodi" / CURRENT).read_bytes())
+    files[CURRENT] = landed(tmp_path / CURRENT)
     table = jodi.parse(files, today=TODAY)["jodi_crude_oil"]
     assert sorted(set(table.column("source_file").to_pylist())) == sorted(files)
-    assert set(table.column("time_period").to_pylist()) >= {"2023-01", "2024-06", "2025-12", "2026-01"}
-    broken = tmp_path / "2024.csv"
-    lines = broken.read_bytes().split(b"\n")
-    lines[5] = lines[5].rstrip(b"\r") + b",EXTRA\r"
-    broken.write_bytes(b"\n".join(lines))
-    with pytest.raises(FormatError) as caught:
-        jodi.parse(files, today=TODAY)
-    assert str(caught.value).startswith("[jodi] 2024.csv: does not match JODI's 7-column CSV layout")
+    assert table.num_rows == 13 * 48 + 36  # a year: IQ and IR, production and exports, 12 months; 2026: 9
+    assert set(table.column("time_period").to_pylist()) >= {"2013-01", "2024-06", "2025-12", "2026-01"}
+    original = (tmp_path / "2024.csv").read_bytes()
+    lines = original.split(b"\n")
+    extra, unclosed = list(lines), list(lines)
+    extra[5] = extra[5].rstrip(b"\r") + b",EXTRA\r"
+    # an unclosed quote: DuckDB reading a list of files drops the rest of that file without an error
+    unclosed[3] = unclosed[3].replace(b"CRUDEOIL", b'"CRUDEOIL', 1)
+    for broken in (extra, unclosed):
+        (tmp_path / "2024.csv").write_bytes(b"\n".join(broken))
+        with pytest.raises(FormatError) as caught:
+            jodi.parse(files, today=TODAY)
+        assert str(caught.value).startswith("[jodi] 2024.csv: does not match JODI's 7-column CSV layout")
 
 
 def test_directory_with_both_zip_and_year_files_is_refused(tmp_path):
