@@ -97,6 +97,23 @@ def test_a_file_that_breaks_the_layout_is_named_with_its_version(tmp_path):
         _backfill(tmp_path / "archive", tmp_path)
 
 
+def test_an_unclosed_quote_in_one_of_many_files_is_named_not_dropped(tmp_path):
+    """DuckDB's reader (2.0.1) given a list of files drops the rest of a file after an unclosed
+    quote, without an error: here the last alias of one version. Each file is read on its own, so
+    the version is named instead."""
+    versions = _archive(tmp_path / "archive")
+    later = versions["2024-01-24"]
+    for day in ("2024-01-25", "2024-01-26", "2024-01-27", "2024-01-28", "2024-01-29"):  # each its own ALT.CSV
+        later = replace_in(later, "ALT.CSV", entries(later)[-1], b'"', b'"Renamed ')
+        write_list(tmp_path / "archive" / "ofac" / day, later)
+    alt = tmp_path / "archive" / "ofac" / "2024-01-22" / "ALT.CSV"
+    data = alt.read_bytes()
+    last_field = data.rindex(b",", 0, len(data) - 3) + 1  # the last alias's remarks, `-0- `
+    alt.write_bytes(data[:last_field] + b'"' + data[last_field:])  # a quote that never closes
+    with pytest.raises(FormatError, match=r"archive version 2024-01-22, ALT\.CSV: does not match OFAC's 5-column layout"):
+        _backfill(tmp_path / "archive", tmp_path)
+
+
 def test_a_version_whose_addresses_belong_to_another_list_is_named(tmp_path):
     versions = _archive(tmp_path / "archive")
     other = subset(read_list("snapshot-2024-01-22"), set(entries(read_list("snapshot-2024-01-22"))[-1500:]))
