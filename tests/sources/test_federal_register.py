@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections import Counter
 from datetime import date, timedelta
 from urllib.parse import parse_qs, urlsplit
 
+import pyarrow as pa
 import pytest
 
 from orchestration.errors import FetchError, FormatError
@@ -180,27 +182,25 @@ def test_the_same_document_in_two_pages_is_two_rows(tmp_path):
     assert [(r["source_file"], r["search_term"]) for r in rows] == [(PAGE, "Iraq"), (other, "Iran")]
 
 
-@pytest.mark.parametrize(
-    "content, cause",
-    [
-        (answer([document()], count=10_000), "matched 10,000 documents, the API's silent cap of 10,000"),
-        (answer(None, count=10_000), "matched 10,000 documents"),
-        (answer([document()])[:60], "is not valid JSON"),
-        (json.dumps({"count": 1, "results": {"document_number": "x"}}).encode(), "`results` is a JSON dict, not a list"),
-        (answer([{"type": "Notice", "title": "no number"}]), "result 0 has no document_number"),
-        (answer([document(publication_date="02/11/2025")]), "publication_date '02/11/2025' is not a YYYY-MM-DD date"),
-        (answer([document(effective_on="2025-02-30")]), "effective_on '2025-02-30' is not a calendar date"),
-        (answer([document(type="NOTICE")]), "type 'NOTICE' is not one of the API's types"),
-        (answer([document(), document()]), "document 2025-00001 appears twice in this answer"),
-        (answer([document(executive_order_number=[1])]), "executive_order_number [1] is neither text nor a whole number"),
-        (json.dumps({"errors": {"per_page": "is too large"}}).encode(), "neither a documents search answer"),
-        (answer(None, count=3), "says count 3 but has no `results`"),
-        (b"[]", "is a JSON list, not a Federal Register answer object"),
-    ],
-    ids=["count at the cap", "empty page at the cap", "truncated JSON", "results not a list", "no document_number",
-         "US date", "impossible date", "filter code as type", "duplicate in one file", "odd EO number",
-         "error object", "count without results", "a bare list"],
-)
+BAD_ANSWERS = {
+    "count at the cap": (answer([document()], count=10_000), "matched 10,000 documents, the API's silent cap of 10,000"),
+    "empty page at the cap": (answer(None, count=10_000), "matched 10,000 documents"),
+    "truncated JSON": (answer([document()])[:60], "is not valid JSON"),
+    "results not a list": (json.dumps({"count": 1, "results": {"document_number": "x"}}).encode(),
+                           "`results` is a JSON dict, not a list"),
+    "no document_number": (answer([{"type": "Notice", "title": "no number"}]), "result 0 has no document_number"),
+    "US date": (answer([document(publication_date="02/11/2025")]), "publication_date '02/11/2025' is not a YYYY-MM-DD date"),
+    "impossible date": (answer([document(effective_on="2025-02-30")]), "effective_on '2025-02-30' is not a calendar date"),
+    "filter code as type": (answer([document(type="NOTICE")]), "type 'NOTICE' is not one of the API's types"),
+    "duplicate in one file": (answer([document(), document()]), "document 2025-00001 appears twice in this answer"),
+    "odd EO number": (answer([document(executive_order_number=[1])]), "executive_order_number [1] is neither text nor a whole number"),
+    "error object": (json.dumps({"errors": {"per_page": "is too large"}}).encode(), "neither a documents search answer"),
+    "count without results": (answer(None, count=3), "says count 3 but has no `results`"),
+    "a bare list": (b"[]", "is a JSON list, not a Federal Register answer object"),
+}
+
+
+@pytest.mark.parametrize("content, cause", BAD_ANSWERS.values(), ids=BAD_ANSWERS)
 def test_bad_answers_fail_naming_source_file_and_cause(tmp_path, content, cause):
     with pytest.raises(FormatError) as raised:
         parse_files(tmp_path, {PAGE: content})
@@ -320,3 +320,141 @@ def test_live_fails_when_a_window_reaches_the_cap(tmp_path, live_fr):
     assert message.startswith("[federal_register] documents_iraq_foreign-assets-control-office_2025-01-01_2025-06-30_p1.json:")
     assert "2025-01-01..2025-06-30" in message and "10,000" in message and "split the window" in message
     assert live_fr.hits(DOCUMENTS) == 1  # no page 2, no next query
+
+
+# -- the fast path: DuckDB reads every answer, the Python reading decides when it flags anything ----
+@pytest.fixture
+def fast(monkeypatch):
+    """parse() tries the DuckDB path whatever the size of the answers (by default, small ones are read in Python)."""
+    monkeypatch.setattr(fr, "FAST_PATH_MIN_BYTES", 0)
+
+
+def outcome(function, landed) -> pa.Table | str:
+    try:
+        return function(landed)["federal_register_documents"]
+    except FormatError as exc:
+        return str(exc)
+
+
+def fast_and_python(tmp_path, files: dict[str, bytes]) -> tuple[pa.Table | str, pa.Table | str, list[str]]:
+    """parse()'s result, the Python reading's, and how parse() went ("fast", or "fallback: <why>")."""
+    landed = land(tmp_path, "federal_register", files, "json")
+    before = Counter(fr.PARSE_PATHS)
+    parsed = outcome(fr.parse, landed)
+    went = [path for path in fr.PARSE_PATHS - before if path not in ("fallback", "small")]
+    return parsed, outcome(fr.parse_in_python, landed), went
+
+
+def same(a: pa.Table | str, b: pa.Table | str) -> bool:
+    return a == b if isinstance(a, str) or isinstance(b, str) else a.equals(b) and a.schema.equals(b.schema)
+
+
+def big_answer(documents: int, **fields_of: dict) -> bytes:
+    """One page of `documents` OFAC-like documents (about 2 KB each); fields_of[index] overrides some."""
+    abstract = "SAMPLE, made up: OFAC is publishing the names of persons placed on the SDN List. " * 17
+    return answer([document(f"2025-{i:05d}", abstract=abstract, **fields_of.get(str(i), {})) for i in range(documents)])
+
+
+def test_the_fast_path_reads_the_sample_as_python_does(tmp_path, fast):
+    files = {p.name: p.read_bytes() for p in (SAMPLE / "federal_register").glob("*.json")}
+    parsed, reference, went = fast_and_python(tmp_path, files)
+    assert went == ["fast"] and isinstance(parsed, pa.Table) and parsed.num_rows == 21
+    assert same(parsed, reference)
+
+
+def test_the_fast_path_reads_the_real_answers_as_python_does(tmp_path, fast):
+    names = ("federalregister_documents_search_ai_perpage2_2026-07.json",
+             "federalregister_documents_search_bears-ears_2026-07.json", "federalregister_document_2026-13726.json")
+    files = {name: shared_path("formats", name).read_bytes() for name in names}
+    parsed, reference, went = fast_and_python(tmp_path, files)
+    assert went == ["fast"] and same(parsed, reference) and parsed.num_rows == 8
+
+
+def test_a_big_valid_answer_takes_the_fast_path(tmp_path):
+    content = big_answer(5_000)
+    assert len(content) > fr.FAST_PATH_MIN_BYTES
+    parsed, reference, went = fast_and_python(tmp_path, {PAGE: content})
+    assert went == ["fast"] and parsed.num_rows == 5_000
+    assert same(parsed, reference)
+
+
+def test_a_bad_field_deep_in_a_big_answer_is_named_exactly(tmp_path):
+    content = big_answer(5_000, **{"3000": {"publication_date": "2025-13-01"}})
+    parsed, reference, went = fast_and_python(tmp_path, {PAGE: content})
+    assert went == [f"fallback: {PAGE}: document 2025-03000 flagged"]
+    assert parsed == reference == (
+        f"[federal_register] {PAGE}: document 2025-03000: publication_date '2025-13-01' is not a calendar date")
+
+
+@pytest.mark.parametrize("content, cause", BAD_ANSWERS.values(), ids=BAD_ANSWERS)
+def test_bad_answers_fall_back_to_the_python_message(tmp_path, fast, content, cause):
+    parsed, reference, went = fast_and_python(tmp_path, {PAGE: content, "other.json": answer([document()])})
+    assert len(went) == 1 and went[0].startswith("fallback: ")
+    assert isinstance(parsed, str) and parsed == reference and cause in parsed
+
+
+LENIENT_JSON = {  # DuckDB's reader takes these, Python's json refuses them: the fast path must not
+    "trailing comma": b'{"count": 1, "results": [{"document_number": "2025-00001"},\n ]}',
+    "trailing comma in an object": b'{"count": 1, "results": [{"document_number": "2025-00001", }]}',
+    "inf": b'{"count": 1, "results": [{"document_number": "2025-00001", "page_views": inf}]}',
+    "nan in a list": b'{"count": 1, "total": [-nan], "results": [{"document_number": "2025-00001"}]}',
+    "byte-order mark": b"\xef\xbb\xbf" + answer([document()]),
+    "two answers in one file": answer([document()]) + b"\n" + answer([document("2025-00002")]),
+    "an empty search after an answer": answer([document()]) + b'{"count": 0}',
+}
+
+
+@pytest.mark.parametrize("content", LENIENT_JSON.values(), ids=LENIENT_JSON)
+def test_json_only_a_lenient_reader_takes_is_refused_as_before(tmp_path, fast, content):
+    parsed, reference, went = fast_and_python(tmp_path, {PAGE: content})
+    assert went[0].startswith("fallback: ")
+    assert parsed == reference and parsed.startswith(f"[federal_register] {PAGE}: is not valid JSON")
+
+
+PYTHON_TAKES = {  # flagged by the fast path (stricter than needed), read by the Python path
+    "NaN where nothing reads it": b'{"count": 1, "x": NaN, "results": [{"document_number": "2025-00001"}]}',
+    "a key twice": b'{"count": 1, "results": [{"document_number": "2025-00001", "title": 5, "title": "T"}]}',
+    "no count": json.dumps({"results": [document()]}).encode(),
+    "spaces around a number": answer([document(" 2025-00001 ")]),
+    "an EO number in spaces": answer([document(executive_order_number=" 13902 ")]),
+    "an EO number past 64 bits": answer([document(executive_order_number=2**70)]),
+    "a name to slugify that is not ASCII": answer([document(agencies=[{"name": "Straße İstanbul"}])]),
+}
+
+
+@pytest.mark.parametrize("content", PYTHON_TAKES.values(), ids=PYTHON_TAKES)
+def test_what_only_the_python_checks_accept_is_read_by_them(tmp_path, fast, content):
+    parsed, reference, went = fast_and_python(tmp_path, {PAGE: content})
+    assert len(went) == 1 and went[0].startswith("fallback: ")
+    assert isinstance(parsed, pa.Table) and same(parsed, reference)
+
+
+FAST_TAKES = {  # read by DuckDB as document_row reads them
+    "sparse": [{"document_number": "2020-00534", "type": "Presidential Document", "executive_order_number": 13902}],
+    "EO numbers": [document("a", executive_order_number=-0), document("b", executive_order_number=""),
+                   document("c", executive_order_number="13902"), document("d", executive_order_number=2**64 - 1)],
+    "agencies": [document("a", agencies=[{"raw_name": "DEPARTMENT OF STATE"}, {"name": "Office of Foreign Missions"}]),
+                 document("b", agencies=[]), document("c", agencies=None), document("d", agencies=[{"slug": "x-y"}]),
+                 document("e", agencies=[{"slug": "s", "raw_name": "", "name": "N", "id": 5}]),
+                 document("f", agencies=[{"name": "--Treasury & State--", "raw_name": None}])],
+    "strings that look lenient": [document(title="Notice, inf] and ,} and , ]", abstract='"nan": nan,')],
+    "text": [document(title='é \u2028 😀 "quoted" \\ / \t \x00 end', abstract=None, citation="91 FR 1", html_url="",
+                      cfr_references=[{"title": 31, "part": 501}], page_views={"count": 5})],
+    "dates": [document(publication_date="2024-02-29", signing_date="0001-01-01", effective_on=None)],
+    "types": [document(f"t{i}", type=kind) for i, kind in enumerate((*fr.DOCUMENT_TYPES, None))],
+}
+
+
+@pytest.mark.parametrize("results", FAST_TAKES.values(), ids=FAST_TAKES)
+def test_the_fast_path_reads_fields_as_document_row_does(tmp_path, fast, results):
+    next_url = "https://www.federalregister.gov/api/v1/documents.json?conditions%5Bterm%5D=Iran+oil&page=2"
+    files = {PAGE: answer(results, next_page_url=next_url), "empty.json": b'{"count": 0, "description": "x"}',
+             "single.json": json.dumps(document("2025-09999")).encode(), "b.json": answer([document()], description=None)}
+    parsed, reference, went = fast_and_python(tmp_path, files)
+    assert went == ["fast"] and same(parsed, reference)
+
+
+def test_small_landings_are_read_in_python_straight_away(tmp_path):
+    before = Counter(fr.PARSE_PATHS)
+    rows = parse_files(tmp_path, {PAGE: answer([document()])})
+    assert len(rows) == 1 and fr.PARSE_PATHS - before == Counter(small=1)
