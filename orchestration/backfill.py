@@ -52,6 +52,7 @@ from orchestration.sources.ofac import (
     SOURCE,
     check_entries,
     check_orphans,
+    check_records,
     csv_query,
     first_unreadable,
     list_files,
@@ -280,7 +281,9 @@ def name_failing_version(plan: BackfillPlan, failure: Exception) -> SourceError:
 def check_versions(con: duckdb.DuckDBPyConnection, plan: BackfillPlan) -> None:
     """A refresh's checks on each loaded version, in bulk on the build's raw tables (`loaded_counts`):
     its SDN.CSV has entries, and its ADD.CSV and ALT.CSV belong to it (`check_orphans`); the first
-    version in publication order that fails is named."""
+    version in publication order that fails is named. First, each version's rows against its files'
+    records (`check_records`): the files were read together, and DuckDB can drop rows silently so."""
+    check_records(con, [landed for _, landed in plan.loaded], lambda index, exc: _named(plan.loaded[index][0], exc))
     entries, orphans = loaded_counts(con)
     for version, landed in plan.loaded:
         identity = list_version_of(landed)

@@ -114,6 +114,21 @@ def test_an_unclosed_quote_in_one_of_many_files_is_named_not_dropped(tmp_path):
         _backfill(tmp_path / "archive", tmp_path)
 
 
+def test_a_record_over_two_lines_is_loaded_not_refused(tmp_path):
+    """A quoted line break (which OFAC does not publish, but CSV allows) makes a file's line ends
+    outnumber its rows: read alone the same, its rows stand."""
+    _archive(tmp_path / "archive")
+    sdn = tmp_path / "archive" / "ofac" / "2024-01-22" / "SDN.CSV"
+    data = sdn.read_bytes()
+    at = data.index(b'"', data.index(b"\r\n", len(data) // 2) + 2)  # inside the next row's first quoted field
+    sdn.write_bytes(data[: at + 2] + b"\r\n" + data[at + 2:])
+    bulk = _backfill(tmp_path / "archive", tmp_path)
+    assert bulk["ofac_sdn"].num_rows > 5500
+    con = duckdb.connect()
+    con.register("sdn", bulk["ofac_sdn"])
+    assert con.execute("select count(*) from sdn where contains(sdn_name, chr(13) || chr(10))").fetchone() == (1,)
+
+
 def test_a_version_whose_addresses_belong_to_another_list_is_named(tmp_path):
     versions = _archive(tmp_path / "archive")
     other = subset(read_list("snapshot-2024-01-22"), set(entries(read_list("snapshot-2024-01-22"))[-1500:]))

@@ -28,7 +28,7 @@ import contextlib
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -152,29 +152,29 @@ LAYOUTS = {
 }
 
 
-def csv_select(columns: Mapping[str, str], path: str = "path", named: bool = False) -> str:
-    """The SELECT that reads one OFAC CSV export of one layout from `$<path>` (parameters:
-    `csv_params`); `named`, each row also gets a `filename` column naming its file."""
+def csv_select(columns: Mapping[str, str], several: bool = False) -> str:
+    """The SELECT that reads OFAC CSV exports of one layout from `$path` (parameters: `csv_params`);
+    over several files, each row also gets a `filename` column naming its file."""
     # Read every field as text and turn the null marker into NULL afterwards: given
     # `nullstr`, DuckDB's strict reader silently drops an extra trailing field that holds
     # the null marker, so a new all-null column would pass unnoticed.
     typed = ", ".join(f"cast(nullif({column}, $null) as {kind}) as {column}" for column, kind in columns.items())
     return (
-        f"select {typed}{f', ${path} as filename' if named else ''} from read_csv(${path}, header = false, "
+        f"select {typed}{', filename' if several else ''} from read_csv($path, header = false, "
         "columns = $columns, delim = ',', "
         # the landed file itself, read once: its last line, OFAC's end-of-file byte 0x1A
         # (checked first), is skipped as a comment line
-        "quote = '\"', escape = '\"', auto_detect = false, strict_mode = true, comment = chr(26))"
+        "quote = '\"', escape = '\"', auto_detect = false, strict_mode = true, comment = chr(26), "
+        f"filename = {'true' if several else 'false'})"
     )
 
 
-def csv_params(paths: Path | list[Path], name: str, columns: Mapping[str, str]) -> dict:
-    """`csv_select`'s parameters (a list of files: `$path0`, `$path1`...), once each file's ending
-    is checked (a truncated file is refused)."""
-    for one in paths if isinstance(paths, list) else [paths]:
+def csv_params(path: Path | list[Path], name: str, columns: Mapping[str, str]) -> dict:
+    """`csv_select`'s parameters, once each file's ending is checked (a truncated file is refused)."""
+    for one in path if isinstance(path, list) else [path]:
         _check_ending(one, name)
-    files = {f"path{i}": str(p) for i, p in enumerate(paths)} if isinstance(paths, list) else {"path": str(paths)}
-    return {**files, "columns": {c: "VARCHAR" for c in columns}, "null": NULL_MARKER}
+    return {"path": [str(p) for p in path] if isinstance(path, list) else str(path),
+            "columns": {c: "VARCHAR" for c in columns}, "null": NULL_MARKER}
 
 
 def layout_error(name: str, columns: Mapping[str, str], exc: duckdb.Error) -> FormatError:
@@ -282,17 +282,18 @@ def csv_query(file_name: str, files: pa.Table) -> RawQuery:
     """One CSV export's raw table from every file in `files` (`list_files`), read in one DuckDB
     statement that the build runs (in parallel over the files; a file several versions share is
     read once): each row with its version's identity, on SDN.CSV's rows its publication, and its
-    file's provenance. A file whose ending shows it truncated is refused here, naming it."""
+    file's provenance. A file whose ending shows it truncated is refused here, naming it.
+
+    Given several files, DuckDB's reader (2.0.1) can drop the rest of a file after a quote that
+    never closes, without an error, where reading that file alone stops at the line: a query over
+    several files is followed by `check_records` (the backfill's). Reading each file on its own
+    under UNION ALL avoids it, but made a 300-version backfill's load 34 s slower."""
     table, columns = LAYOUTS[file_name]
     publication = ", f.list_published_at, f.list_publication_id" if table == "ofac_sdn" else ""
     provenance = ", ".join(f"f.{column}" for column in PROVENANCE_TYPES)
     paths = [Path(p) for p in dict.fromkeys(files.column("path").to_pylist())]
-    # one read_csv per file: DuckDB's reader (2.0.1) given a list of files can drop the rest of a
-    # file after an unclosed quote without an error; given one file, it stops at that line
-    # (tests/test_backfill_parse.py)
-    reads = " union all ".join(csv_select(columns, f"path{i}", named=True) for i in range(len(paths)))
     return RawQuery(
-        f"with rows as ({reads}) "
+        f"with rows as ({csv_select(columns, several=True)}) "
         f"select {', '.join(f'rows.{c}' for c in columns)}, f.list_version{publication}, {provenance} "
         "from rows join list_files as f on f.path = rows.filename",
         csv_params(paths, file_name, columns),
@@ -329,6 +330,43 @@ def loaded_counts(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], dict[
             "group by 1"
         ).fetchall()}
     return entries, orphans
+
+
+def records_in(path: Path) -> int:
+    """The records of an OFAC CSV export, counted as line ends: each ends with CRLF, and the final
+    0x1A line with none (a quoted line break, which OFAC does not publish, would count twice)."""
+    with open(path, "rb") as handle:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 24), b""))
+
+
+def check_records(con: duckdb.DuckDBPyConnection, versions: Sequence[Mapping[str, LandedFile]],
+                  named: Callable[[int, SourceError], SourceError]) -> None:
+    """Each version's rows in the build's raw tables against its files' records (`records_in`):
+    a file with fewer rows than records is read alone (`first_unreadable`) and its error raised,
+    through `named(version index, error)`; read alone the same as with the others (a record over
+    two lines), it stands; otherwise the load is refused, naming the file."""
+    for file_name, table in LIST_TABLES.items():
+        rows = dict(con.execute(f"select list_version, count(*) from raw.{table} group by 1").fetchall())
+        seen: dict[str, int] = {}
+        for landed in versions:
+            if file_name in landed:
+                identity = list_version_of(landed)
+                seen[identity] = seen.get(identity, 0) + 1
+        counted: dict[Path, int] = {}
+        for index, landed in enumerate(versions):
+            if file_name not in landed:
+                continue
+            path = landed[file_name].path
+            expected = counted.setdefault(path, records_in(path)) * seen[list_version_of(landed)]
+            got = rows.get(list_version_of(landed), 0)
+            if got == expected:
+                continue
+            if (exc := first_unreadable({file_name: landed[file_name]})) is not None:
+                raise named(index, exc)
+            alone = read_ofac_csv(path, file_name, LAYOUTS[file_name][1]).num_rows * seen[list_version_of(landed)]
+            if alone != got:
+                raise named(index, FormatError(SOURCE, file_name, f"DuckDB read {got:,} rows of it among the other "
+                                                                   f"files and {alone:,} alone; refused"))
 
 
 def check_loaded(con: duckdb.DuckDBPyConnection) -> None:
