@@ -14,6 +14,7 @@ Each prints one JSON line: what it did and its own timings (seconds).
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 import time
@@ -71,6 +72,8 @@ def load(source_name: str, src: str, home: str) -> dict:
 
     import orchestration.sources  # noqa: F401
     from orchestration.loading import load_raw_tables
+
+    gc.freeze()  # as `warehouse refresh` does once its modules are imported (orchestration/cli.py)
 
     started = time.perf_counter()
     source, landed = _landed(source_name, src, home)
