@@ -17,6 +17,7 @@ there; only Iraq's and Iran's crude rows ever reach Python.
 
 from __future__ import annotations
 
+import mmap
 import re
 import shutil
 import tempfile
@@ -177,18 +178,31 @@ def _read_filtered(con: duckdb.DuckDBPyConnection, paths: Mapping[str, Path]) ->
 
 
 def _insert_picked(con: duckdb.DuckDBPyConnection, paths: Mapping[str, Path]) -> None:
-    """One `read_csv` per file, under UNION ALL: DuckDB's reader (2.0.1) given a list of files can drop
-    the rest of a file after an unclosed quote without an error (rows lost silently); given one
-    file, it stops with "CSV Error on Line" (tests/sources/test_jodi.py)."""
-    reads = " union all ".join(
-        f"select $name{i}, * from read_csv($path{i}, header = true, columns = $columns, delim = ',', quote = '\"', "
-        f"auto_detect = false, strict_mode = true, all_varchar = true) "
-        f"where REF_AREA in {AREAS} and ENERGY_PRODUCT = '{PRODUCT}' and FLOW_BREAKDOWN in {FLOWS}"
-        for i in range(len(paths))
-    )
+    """The files in one `read_csv` over their list, or, if any holds a quote character (JODI's do
+    not), one `read_csv` per file under UNION ALL: DuckDB's reader (2.0.1) given a list of files
+    can drop the rest of a file after a quote that never closes, without an error, where reading
+    that file alone stops at the line (tests/sources/test_jodi.py). The list reads the 1x bench's 25
+    files in 0.5 s, the UNION ALL in 0.85 s; looking for a quote takes 0.02 s."""
+    where = f"where REF_AREA in {AREAS} and ENERGY_PRODUCT = '{PRODUCT}' and FLOW_BREAKDOWN in {FLOWS}"
+    options = ("header = true, columns = $columns, delim = ',', quote = '\"', auto_detect = false, strict_mode = true, "
+               "all_varchar = true")
+    columns = {c: "VARCHAR" for c in COLUMNS}
+    if len(paths) == 1 or not any(_holds_a_quote(path) for path in paths.values()):
+        con.execute(f"insert into picked select $names[list_position($paths, filename)], * exclude (filename) "
+                    f"from read_csv($paths, {options}, filename = true) {where}",
+                    {"names": list(paths), "paths": [str(p) for p in paths.values()], "columns": columns})
+        return
+    reads = " union all ".join(f"select $name{i}, * from read_csv($path{i}, {options}) {where}" for i in range(len(paths)))
     params = {f"{kind}{i}": value for i, (name, path) in enumerate(paths.items())
               for kind, value in (("name", name), ("path", str(path)))}
-    con.execute(f"insert into picked {reads}", {**params, "columns": {c: "VARCHAR" for c in COLUMNS}})
+    con.execute(f"insert into picked {reads}", {**params, "columns": columns})
+
+
+def _holds_a_quote(path: Path) -> bool:
+    if path.stat().st_size == 0:
+        return False
+    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        return data.find(b'"') != -1
 
 
 def _layout_error(name: str, exc: duckdb.Error) -> FormatError:
