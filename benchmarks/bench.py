@@ -90,7 +90,7 @@ def stage(*args: str, env: dict) -> dict:
     return result
 
 
-LOAD_RUNS = 3
+LOAD_RUNS = 5  # loads of 10 to 20 ms moved threefold from run to run on this virtual machine (2026-12-05)
 
 
 def median_of_runs(*args: str, env: dict, runs: int = LOAD_RUNS, after=None) -> dict:
@@ -174,6 +174,7 @@ def run_scale(scale: int, work: Path, seed: int, results: dict) -> None:
     loads = results["loads"][scale] = {}
     for source in SOURCES:
         landed = stage("land", source, str(src), str(home), env=env)
+        os.sync()  # the inputs and the landed copies on disk: the timed runs do not share the disk with their write-back
         loaded = median_of_runs("load", source, str(src), str(home), env=env)
         bare_db = work / f"bare-{scale}x-{source}.duckdb"
         bare = median_of_runs("bare", BARE_KIND[source], str(bare_db), *files_of(src, source), env=env,
