@@ -6,7 +6,7 @@
     stage.py gate HOME TABLE...                the tables' GX suites over the build, as a run's gates do
     stage.py publish HOME                      publish the build
     stage.py bare KIND DB FILE...              the bare DuckDB load of the same bytes (KIND: ofac jodi csv fr comtrade eia)
-    stage.py backfill-bare ARCHIVE             every version's three files read by DuckDB and diffed in one statement
+    stage.py backfill-bare ARCHIVE [LIMIT]     every version's three files read by DuckDB and diffed in one statement
     stage.py queries DB RUNS                   the analyst queries, RUNS times each
 
 Each prints one JSON line: what it did and its own timings (seconds).
@@ -151,11 +151,14 @@ def bare(kind: str, db: str, *files: str) -> dict:
     return {"rows": rows, "seconds": seconds, "open_close_s": (started - opening) + (time.perf_counter() - closing)}
 
 
-def backfill_bare(archive: str) -> dict:
+def backfill_bare(archive: str, memory_limit: str = "") -> dict:
     """All versions' SDN, ADD and ALT files read by DuckDB, then one statement: per version, the
-    entries added, removed and modified (any field of the entry, its addresses or aliases)."""
+    entries added, removed and modified (any field of the entry, its addresses or aliases). Under
+    `memory_limit` (as the warehouse's WAREHOUSE_DUCKDB_MEMORY), or DuckDB's default (80% of RAM)."""
     con = duckdb.connect()
     con.execute("set enable_progress_bar = false")
+    if memory_limit:
+        con.execute(f"set memory_limit = '{memory_limit}'")
     started = time.perf_counter()
     for name, width in OFAC_COLUMNS.items():
         columns = {f"c{i}": "VARCHAR" for i in range(width)}
