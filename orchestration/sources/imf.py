@@ -39,7 +39,15 @@ import pyarrow.compute as pc
 from orchestration.errors import FetchError, FormatError
 from orchestration.landing import LandedFile, LandingZone
 from orchestration.settings import LIVE, SourceMode
-from orchestration.sources.base import PROVENANCE_TYPES, LiveAccess, PublisherFile, RawTable, Source, with_provenance
+from orchestration.sources.base import (
+    PROVENANCE_TYPES,
+    LiveAccess,
+    PublisherFile,
+    RawTable,
+    Source,
+    count_lines,
+    with_provenance,
+)
 
 SOURCE = "imf"
 PROVENANCE = tuple(PROVENANCE_TYPES)  # the columns every parsed row carries after the data
@@ -306,8 +314,7 @@ def _read_together(files: list[LandedFile], con: duckdb.DuckDBPyConnection) -> t
         if _header_mismatch(header):
             return None, f"the header of {landed.name}, not IMTS's columns"
         groups.setdefault(tuple(header), []).append(str(landed.path))
-        data = landed.path.read_bytes()
-        lines.append(data.count(b"\n") + (not data.endswith(b"\n")) - 1)
+        lines.append(count_lines(landed.path) - 1)
     paths = [str(landed.path) for landed in files]
     if len(set(paths)) != len(paths):  # two names for one landed path: `filename` would not tell them apart
         return None, None
@@ -341,9 +348,9 @@ def _read_together(files: list[LandedFile], con: duckdb.DuckDBPyConnection) -> t
     if pc.any(rows.column("is_bad")).as_py():
         flagged = pc.unique(pc.filter(rows.column("source_file"), rows.column("is_bad"))).to_pylist()
         return None, f"rows the row checks refuse (in {', '.join(map(str, flagged))})"
-    # A row per line, or the one-by-one read decides: reading several files, DuckDB 2.0.1 drops the
-    # rows of a quote left open at the end of a file where reading that file alone refuses it (and
-    # a quoted line break, legal but never seen from IMF, makes a row of two lines).
+    # A row per line, or the one-by-one read decides: a list read can lose rows after an unclosed
+    # quote (the DuckDB bug of `count_lines`), and a quoted line break, legal but never seen from
+    # IMF, makes a row of two lines.
     counted = pc.value_counts(rows.column("file_index"))
     read = dict(zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist(), strict=True))
     if any(read.get(index, 0) != count for index, count in enumerate(lines, start=1)):

@@ -179,10 +179,9 @@ def _read_filtered(con: duckdb.DuckDBPyConnection, paths: Mapping[str, Path]) ->
 
 def _insert_picked(con: duckdb.DuckDBPyConnection, paths: Mapping[str, Path]) -> None:
     """The files in one `read_csv` over their list, or, if any holds a quote character (JODI's do
-    not), one `read_csv` per file under UNION ALL: DuckDB's reader (2.0.1) given a list of files
-    can drop the rest of a file after a quote that never closes, without an error, where reading
-    that file alone stops at the line (tests/sources/test_jodi.py). The list reads the 1x bench's 25
-    files in 0.5 s, the UNION ALL in 0.85 s; looking for a quote takes 0.02 s."""
+    not), one `read_csv` per file under UNION ALL: a list read can lose rows after an unclosed
+    quote (the DuckDB bug of `sources.base.count_lines`; tests/sources/test_jodi.py). The list reads
+    the 1x bench's 25 files in 0.5 s, the UNION ALL in 0.85 s; looking for a quote takes 0.02 s."""
     where = f"where REF_AREA in {AREAS} and ENERGY_PRODUCT = '{PRODUCT}' and FLOW_BREAKDOWN in {FLOWS}"
     options = ("header = true, columns = $columns, delim = ',', quote = '\"', auto_detect = false, strict_mode = true, "
                "all_varchar = true")

@@ -28,6 +28,7 @@ import contextlib
 import hashlib
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -48,6 +49,7 @@ from orchestration.sources.base import (
     RawQuery,
     RawTable,
     Source,
+    count_lines,
     provenance_arrays,
     with_provenance,
 )
@@ -250,7 +252,7 @@ def parse(landed: Mapping[str, LandedFile]) -> dict[str, pa.Table | RawQuery]:
     The CSV exports are queries that the build runs straight from the landed files (DuckDB's
     reader, no copy of the rows through Python), checked there before they are committed
     (`check_loaded`); a file that does not parse is named with its cause by `first_unreadable`.
-    The rows are those of `parse_version`, which reads them into Arrow here."""
+    The rows are those of `parse_version`, which reads them into Arrow."""
     version = list_version_of(landed)
     tables: dict[str, pa.Table | RawQuery] = {}
     for file_name, (table, _) in LAYOUTS.items():
@@ -284,10 +286,10 @@ def csv_query(file_name: str, files: pa.Table) -> RawQuery:
     read once): each row with its version's identity, on SDN.CSV's rows its publication, and its
     file's provenance. A file whose ending shows it truncated is refused here, naming it.
 
-    Given several files, DuckDB's reader (2.0.1) can drop the rest of a file after a quote that
-    never closes, without an error, where reading that file alone stops at the line: a query over
-    several files is followed by `check_records` (the backfill's). Reading each file on its own
-    under UNION ALL avoids it, but made a 300-version backfill's load 34 s slower."""
+    Given several files, a list read can lose rows after an unclosed quote (the DuckDB bug of
+    `count_lines`): a query over several files is followed by `check_records` (the backfill's).
+    Reading each file on its own under UNION ALL avoids it, but made a 300-version backfill's load
+    34 s slower."""
     table, columns = LAYOUTS[file_name]
     publication = ", f.list_published_at, f.list_publication_id" if table == "ofac_sdn" else ""
     provenance = ", ".join(f"f.{column}" for column in PROVENANCE_TYPES)
@@ -332,38 +334,28 @@ def loaded_counts(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], dict[
     return entries, orphans
 
 
-def records_in(path: Path) -> int:
-    """The records of an OFAC CSV export, counted as line ends: each ends with CRLF, and the final
-    0x1A line with none (a quoted line break, which OFAC does not publish, would count twice)."""
-    with open(path, "rb") as handle:
-        return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 24), b""))
-
-
 def check_records(con: duckdb.DuckDBPyConnection, versions: Sequence[Mapping[str, LandedFile]],
                   named: Callable[[int, SourceError], SourceError]) -> None:
-    """Each version's rows in the build's raw tables against its files' records (`records_in`):
-    a file with fewer rows than records is read alone (`first_unreadable`) and its error raised,
-    through `named(version index, error)`; read alone the same as with the others (a record over
-    two lines), it stands; otherwise the load is refused, naming the file."""
+    """Each version's rows in the build's raw tables against its files' records (their lines but
+    the final 0x1A one, `count_lines`): a file with fewer rows than records is read alone
+    (`first_unreadable`) and its error raised, through `named(version index, error)`; read alone
+    the same as with the others (a record over two lines), it stands; otherwise the load is
+    refused, naming the file. A version identical to another holds its rows once per copy."""
+    identities = [list_version_of(landed) for landed in versions]
+    copies = Counter(identities)
     for file_name, table in LIST_TABLES.items():
         rows = dict(con.execute(f"select list_version, count(*) from raw.{table} group by 1").fetchall())
-        seen: dict[str, int] = {}
-        for landed in versions:
-            if file_name in landed:
-                identity = list_version_of(landed)
-                seen[identity] = seen.get(identity, 0) + 1
-        counted: dict[Path, int] = {}
-        for index, landed in enumerate(versions):
+        records: dict[Path, int] = {}
+        for index, (landed, identity) in enumerate(zip(versions, identities, strict=True)):
             if file_name not in landed:
                 continue
             path = landed[file_name].path
-            expected = counted.setdefault(path, records_in(path)) * seen[list_version_of(landed)]
-            got = rows.get(list_version_of(landed), 0)
-            if got == expected:
+            got = rows.get(identity, 0)
+            if got == copies[identity] * records.setdefault(path, count_lines(path) - 1):
                 continue
             if (exc := first_unreadable({file_name: landed[file_name]})) is not None:
                 raise named(index, exc)
-            alone = read_ofac_csv(path, file_name, LAYOUTS[file_name][1]).num_rows * seen[list_version_of(landed)]
+            alone = copies[identity] * read_ofac_csv(path, file_name, LAYOUTS[file_name][1]).num_rows
             if alone != got:
                 raise named(index, FormatError(SOURCE, file_name, f"DuckDB read {got:,} rows of it among the other "
                                                                    f"files and {alone:,} alone; refused"))
@@ -384,15 +376,14 @@ def parse_version(
 ) -> dict[str, pa.Table]:
     """One list version's landed files as raw tables in Arrow, each CSV row carrying the version's
     identity (`list_version`); SDN.CSV's rows also its publication, where known from the source.
-    The reference that `parse`'s queries and a backfill's are tested against."""
+    The reference that `parse`'s queries and a backfill's are tested against: their rows, not
+    their checks (entries, orphans), which run in the build (`check_loaded`, `check_versions`)."""
     version = list_version_of(landed)
     publication = {"list_published_at": published_at, "list_publication_id": publication_id}
     tables: dict[str, pa.Table] = {}
     for file_name, (table, columns) in LAYOUTS.items():
         rows = read_ofac_csv(landed[file_name].path, file_name, columns) if file_name in landed else _empty(columns)
         tables[table] = _versioned(rows, version, publication if table == "ofac_sdn" else None)
-    check_entries(tables["ofac_sdn"].num_rows)
-    check_orphan_share(tables)
     tables.update(parse_advanced(landed))
     tables["ofac_publications"] = parse_publications(landed)
     return tables
@@ -403,17 +394,6 @@ def parse_version(
 # (the real 2024 SDN.CSV beside the 2026 ADD.CSV / ALT.CSV in ../shared: 28% and 18%); files that do
 # not belong to the list at all have nearly all. 40% lets a mixed-date archive through.
 MAX_ORPHAN_SHARE = 0.40
-
-
-def check_orphan_share(tables: Mapping[str, pa.Table]) -> None:
-    """Stop files that no longer belong to SDN.CSV before their orphans silently drop nexus links."""
-    listed = tables["ofac_sdn"]["ent_num"]
-    for file_name, table in (("ADD.CSV", "ofac_addresses"), ("ALT.CSV", "ofac_aliases")):
-        rows = tables[table]
-        if rows.num_rows == 0:
-            continue
-        orphans = pc.sum(pc.invert(pc.is_in(rows["ent_num"], value_set=listed))).as_py() or 0
-        check_orphans(file_name, rows.num_rows, orphans)
 
 
 def check_entries(rows: int) -> None:
